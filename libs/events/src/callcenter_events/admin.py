@@ -1,0 +1,55 @@
+"""Creating the platform's topics (idempotent: existing topics are left as they are)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from callcenter_events.topics import ALL_TOPICS, Topic
+
+log = structlog.get_logger(__name__)
+
+
+async def ensure_topics(
+    bootstrap_servers: str,
+    *,
+    prefix: str = "",
+    replication_factor: int = 1,
+    topics: Iterable[Topic] = ALL_TOPICS,
+) -> list[str]:
+    """Create the topics that do not exist yet; answers the names that were created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="topic-setup")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [topic for topic in topics if topic.name(prefix) not in existing]
+        created = []
+        for topic in missing:
+            if await _create(admin, topic, prefix, replication_factor):
+                created.append(topic.name(prefix))
+        if created:
+            log.info("topics_created", topics=created)
+        return created
+    finally:
+        await admin.close()
+
+
+async def _create(
+    admin: AIOKafkaAdminClient, topic: Topic, prefix: str, replication_factor: int
+) -> bool:
+    new_topic = NewTopic(
+        name=topic.name(prefix),
+        num_partitions=topic.partitions,
+        replication_factor=replication_factor,
+        topic_configs=topic.config(),
+    )
+    response = await admin.create_topics([new_topic])
+    for _name, code, *message in response.topic_errors:
+        if code == TopicAlreadyExistsError.errno:
+            return False
+        if code != 0:
+            raise RuntimeError(f"creating topic {new_topic.name} failed: error {code} {message}")
+    return True

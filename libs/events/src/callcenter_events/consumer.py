@@ -1,0 +1,172 @@
+"""A Kafka consumer of envelopes: manual commits, batches, dead letters, caught-up tracking."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge
+
+from callcenter_events.batch import BatchHandler, TransientError
+from callcenter_events.codec import Record
+from callcenter_events.deadletter import DeadLetters
+from callcenter_events.reading import RawRecord, Reader, dispatch
+
+StartPositions = Callable[[Sequence[tuple[str, int]]], Awaitable[dict[tuple[str, int], int]]]
+"""Where to start per partition (for projections that keep their positions with their rows)."""
+
+EVENTS_CONSUMED = Counter(
+    "callcenter_events_consumed_total", "Records consumed", ["group", "topic"]
+)
+CONSUMER_LAG = Gauge("callcenter_consumer_lag", "Records not yet consumed", ["group"])
+log = structlog.get_logger(__name__)
+
+
+class EventConsumer:
+    """Consumes `topics` as group `group_id` and hands batches of envelopes to `handler`.
+
+    Offsets are committed only after the handler returned, so every event is handled at least
+    once; handlers are idempotent by event id. With `start_positions`, the positions stored by
+    the handler decide where each assigned partition starts, not the group's commits.
+    """
+
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        group_id: str,
+        topics: Sequence[str],
+        handler: BatchHandler,
+        dead_letters: DeadLetters,
+        reader: Reader | None = None,
+        start_positions: StartPositions | None = None,
+        max_batch: int = 1000,
+    ) -> None:
+        self.group_id = group_id
+        self._topics = list(topics)
+        self._handler = handler
+        self._dead_letters = dead_letters
+        self._reader = reader or Reader()
+        self._start_positions = start_positions
+        self._max_batch = max_batch
+        self._targets: dict[TopicPartition, int] = {}
+        self._caught_up = False
+        self._assigned = False
+        self.lag = 0
+        self._stopping = asyncio.Event()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+            max_poll_records=max_batch,
+            client_id=group_id,
+        )
+
+    @property
+    def caught_up(self) -> bool:
+        """True once every assigned partition was read up to its end at the first assignment.
+
+        It stays true through later rebalances, so readiness does not flap while a group rebalances.
+        """
+        return self._caught_up
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._consumer.subscribe(self._topics, listener=_Listener(self))
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        await self._consumer.stop()
+
+    async def run(self) -> None:
+        """Consume until `stop()`; a transient failure retries the same batch with backoff."""
+        while not self._stopping.is_set():
+            polled = await self._consumer.getmany(timeout_ms=200, max_records=self._max_batch)
+            raw = list(_raw_records(polled))
+            if raw:
+                await self._process(raw)
+            await self._update_progress()
+
+    async def _process(self, raw: list[RawRecord]) -> None:
+        batch, failed = self._reader.read(raw)
+        delay = 0.1
+        while True:
+            try:
+                await dispatch(batch, failed, self._handler, self._dead_letters)
+                break
+            except TransientError as exc:
+                log.warning("transient_failure_retrying", error=repr(exc), delay_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                failed = []
+        for topic, count in _count_by_topic(raw).items():
+            EVENTS_CONSUMED.labels(self.group_id, topic).inc(count)
+        await self._commit(batch.next_offsets)
+
+    async def _commit(self, next_offsets: dict[tuple[str, int], int]) -> None:
+        offsets = {TopicPartition(t, p): offset for (t, p), offset in next_offsets.items()}
+        try:
+            await self._consumer.commit(offsets)
+        except KafkaError as exc:
+            # A rebalance took the partitions away; their new owner reads them again and the
+            # handlers' idempotency absorbs the repeat.
+            log.warning("commit_failed", group=self.group_id, error=repr(exc))
+
+    async def _update_progress(self) -> None:
+        behind = False
+        lag = 0
+        for tp in self._consumer.assignment():
+            position = await self._consumer.position(tp)
+            highwater = self._consumer.highwater(tp)
+            lag += max((highwater or 0) - position, 0)
+            behind = behind or position < self._targets.get(tp, 0)
+        self.lag = lag
+        CONSUMER_LAG.labels(self.group_id).set(lag)
+        if self._assigned and not behind and not self._caught_up:
+            self._caught_up = True
+            log.info("consumer_caught_up", group=self.group_id)
+
+    async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._assigned = True
+        if not assigned:
+            return
+        self._targets = dict(await self._consumer.end_offsets(list(assigned)))
+        if self._start_positions is not None:
+            stored = await self._start_positions([(tp.topic, tp.partition) for tp in assigned])
+            for tp in assigned:
+                self._consumer.seek(tp, stored.get((tp.topic, tp.partition), 0))
+        log.info("partitions_assigned", group=self.group_id, partitions=len(assigned))
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: EventConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._owner._on_assigned(assigned)
+
+
+def _raw_records(polled: dict[TopicPartition, list[object]]) -> Iterable[RawRecord]:
+    for tp, messages in polled.items():
+        for message in messages:
+            record = Record(
+                key=message.key,  # type: ignore[attr-defined]
+                value=message.value,  # type: ignore[attr-defined]
+                headers=tuple(message.headers or ()),  # type: ignore[attr-defined]
+            )
+            yield RawRecord(tp.topic, tp.partition, message.offset, record)  # type: ignore[attr-defined]
+
+
+def _count_by_topic(raw: list[RawRecord]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in raw:
+        counts[record.topic] = counts.get(record.topic, 0) + 1
+    return counts

@@ -1,0 +1,57 @@
+"""Call lifecycle events: what intake was told (calls topic) and what routing did (routing)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from callcenter_events.personal import PersonalStr
+from callcenter_events.registry import REGISTRY, Event, JsonObject
+from callcenter_events.topics import CALLS, ROUTING
+
+SkillLevels = dict[str, int]
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+@REGISTRY.register("call.received", version=2, topic=CALLS, key="call_id", owner="intake")
+class CallReceived(Event):
+    """A call arrived at the call center (inbound) or was dialled for a campaign (outbound)."""
+
+    call_id: str
+    tenant_id: str
+    direction: Direction = Direction.INBOUND
+    caller_phone: PersonalStr | None = None
+    customer_ref: str | None = None
+    language: str
+    topic: str
+    priority: int = Field(default=0, ge=0, le=10)
+    required_skills: SkillLevels = Field(default_factory=dict)
+    received_at: datetime
+
+
+@REGISTRY.upcaster("call.received", from_version=1)
+def _call_received_v1_to_v2(data: JsonObject) -> JsonObject:
+    """Version 1 named the caller's number `phone` and knew no priority, skills or direction."""
+    upgraded = {key: value for key, value in data.items() if key != "phone"}
+    upgraded["caller_phone"] = data.get("phone")
+    upgraded.setdefault("direction", Direction.INBOUND.value)
+    upgraded.setdefault("priority", 0)
+    upgraded.setdefault("required_skills", {})
+    return upgraded
+
+
+@REGISTRY.register("call.queued", version=1, topic=ROUTING, key="call_id", owner="routing")
+class CallQueued(Event):
+    """Routing accepted the call into the queue with these requirements."""
+
+    call_id: str
+    tenant_id: str
+    priority: int = Field(ge=0, le=10)
+    requirements: SkillLevels
+    queued_at: datetime

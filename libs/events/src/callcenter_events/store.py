@@ -1,0 +1,147 @@
+"""Projection storage with the tracking rule: rows and consumed positions in one transaction.
+
+SQLite is the embedded default; PostgreSQL when the URL names one. A projection applies a batch
+of events to its tables inside the transaction that also moves its positions forward, so a crash
+at any point leaves rows and positions in agreement, and a restart resumes exactly there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
+
+from callcenter_events.batch import Batch, TransientError
+from callcenter_events.envelope import Envelope
+from callcenter_events.topics import Topic
+
+log = structlog.get_logger(__name__)
+
+
+class ProjectionPosition(SQLModel, table=True):
+    """The next offset a projection reads per topic partition."""
+
+    __tablename__ = "projection_positions"
+
+    projection: str = Field(primary_key=True)
+    topic: str = Field(primary_key=True)
+    partition: int = Field(primary_key=True)
+    next_offset: int
+
+
+class Projection(Protocol):
+    """A named, versioned read model built from events."""
+
+    name: str
+    version: int
+    types: frozenset[str]
+    topics: tuple[Topic, ...]
+
+    def create_tables(self, engine: Engine) -> None: ...
+
+    def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None: ...
+
+
+def make_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _tune_sqlite)
+        return engine
+    return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _tune_sqlite(connection: Any, _record: object) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def upsert(
+    session: Session,
+    table: Any,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    keys: Iterable[str],
+    add: Iterable[str] = (),
+    replace: Iterable[str] = (),
+) -> None:
+    """Insert `rows`; on a key conflict add the `add` columns and overwrite the `replace` ones."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(list(rows))
+    updates = {name: table.c[name] + statement.excluded[name] for name in add}
+    updates |= {name: statement.excluded[name] for name in replace}
+    if updates:
+        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
+    else:
+        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+    session.execute(statement)
+
+
+class ProjectionStore:
+    """Runs one projection against one database: the batch handler and the start positions."""
+
+    def __init__(self, engine: Engine, projection: Projection) -> None:
+        self.engine = engine
+        self.projection = projection
+        self.key = f"{projection.name}@v{projection.version}"
+
+    def create_tables(self) -> None:
+        SQLModel.metadata.create_all(self.engine, tables=[_POSITIONS])
+        self.projection.create_tables(self.engine)
+
+    async def handle(self, batch: Batch) -> None:
+        await asyncio.to_thread(self.apply, batch)
+
+    def apply(self, batch: Batch) -> None:
+        try:
+            with Session(self.engine) as session:
+                self.projection.apply(session, batch.envelopes)
+                self._advance(session, batch.next_offsets)
+                session.commit()
+        except OperationalError as exc:
+            raise TransientError(str(exc)) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise TransientError(str(exc)) from exc
+            raise
+
+    async def start_positions(
+        self, partitions: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], int]:
+        return await asyncio.to_thread(self.positions, partitions)
+
+    def positions(self, partitions: Sequence[tuple[str, int]] = ()) -> dict[tuple[str, int], int]:
+        wanted = set(partitions)
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(ProjectionPosition).where(col(ProjectionPosition.projection) == self.key)
+            ).all()
+        found = {(row.topic, row.partition): row.next_offset for row in rows}
+        return {tp: offset for tp, offset in found.items() if not wanted or tp in wanted}
+
+    def _advance(self, session: Session, next_offsets: Mapping[tuple[str, int], int]) -> None:
+        rows = [
+            {"projection": self.key, "topic": t, "partition": p, "next_offset": offset}
+            for (t, p), offset in next_offsets.items()
+        ]
+        upsert(
+            session,
+            _POSITIONS,
+            rows,
+            keys=["projection", "topic", "partition"],
+            replace=["next_offset"],
+        )
+
+
+_POSITIONS: Any = ProjectionPosition.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,74 @@
+"""Every Kafka topic of the platform, defined in one place.
+
+A topic's name is `<prefix><base name>`; the prefix (empty by default, `CALLCENTER_TOPIC_PREFIX`)
+lets test runs and side-by-side environments share one broker without seeing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+FOREVER: Final = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic: its base name, partition key, partitions and broker-side settings."""
+
+    base_name: str
+    partition_key: str
+    ordering: str
+    partitions: int
+    retention_ms: int = FOREVER
+    extra_config: dict[str, str] = field(default_factory=dict)
+
+    def name(self, prefix: str = "") -> str:
+        return f"{prefix}{self.base_name}"
+
+    def config(self) -> dict[str, str]:
+        return {
+            "retention.ms": str(self.retention_ms),
+            "cleanup.policy": "delete",
+            **self.extra_config,
+        }
+
+
+TENANTS: Final = Topic(
+    base_name="callcenter.tenants.v1",
+    partition_key="tenant_id",
+    ordering="all events of one tenant (settings, API keys) in the order they were written",
+    partitions=1,
+)
+CALLS: Final = Topic(
+    base_name="callcenter.calls.v1",
+    partition_key="call_id",
+    ordering="the lifecycle of one call as reported to intake (received, hung up, wrapped up)",
+    partitions=6,
+)
+ROUTING: Final = Topic(
+    base_name="callcenter.routing.v1",
+    partition_key="call_id",
+    ordering="the routing of one call (queued, offered, connected); co-partitioned with calls",
+    partitions=6,
+)
+AGENTS: Final = Topic(
+    base_name="callcenter.agents.v1",
+    partition_key="agent_id",
+    ordering="profile and status changes of one agent",
+    partitions=3,
+)
+SURVEYS: Final = Topic(
+    base_name="callcenter.surveys.v1",
+    partition_key="tenant_id",
+    ordering="surveys, customers, campaigns and responses of one tenant",
+    partitions=3,
+)
+DEAD_LETTERS: Final = Topic(
+    base_name="callcenter.deadletter.v1",
+    partition_key="the key of the original record",
+    ordering="none that matters: each record stands alone with its reason",
+    partitions=1,
+)
+
+ALL_TOPICS: Final = (TENANTS, CALLS, ROUTING, AGENTS, SURVEYS, DEAD_LETTERS)

@@ -1,0 +1,73 @@
+"""The app factory every service uses, and the entry point that serves it with uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import ORJSONResponse
+
+from callcenter_service import health
+from callcenter_service.correlation import CorrelationMiddleware
+from callcenter_service.logs import configure_logging
+from callcenter_service.problems import install_problem_handlers
+from callcenter_service.runtime import Component, Runtime
+from callcenter_service.settings import ServiceSettings
+
+
+def create_service_app(
+    *,
+    name: str,
+    description: str,
+    settings: ServiceSettings,
+    components: Sequence[Component],
+    routers: Sequence[APIRouter],
+) -> FastAPI:
+    configure_logging(name, settings.log_level)
+    runtime = Runtime(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        topic_prefix=settings.topic_prefix,
+        replication_factor=settings.topic_replication_factor,
+        components=components,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=f"Call center {name}",
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.runtime = runtime
+    app.add_middleware(CorrelationMiddleware)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    """Run a service; SIGTERM lets requests in flight finish, then stops the Kafka clients."""
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+        loop="uvloop",
+        http="httptools",
+    )

@@ -1,0 +1,77 @@
+"""Correlation ids: taken from `X-Correlation-ID` (or made), bound to logs, echoed back."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from contextvars import ContextVar
+
+import structlog
+from prometheus_client import Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "x-correlation-id"
+correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
+REQUEST_SECONDS = Histogram(
+    "callcenter_http_request_seconds",
+    "HTTP request duration",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+log = structlog.get_logger("access")
+
+
+def current_correlation_id() -> str:
+    return correlation_id.get() or str(uuid.uuid4())
+
+
+class CorrelationMiddleware:
+    """Pure ASGI middleware: cheap enough for the hot path of intake."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = _header(scope, HEADER.encode()) or str(uuid.uuid4())
+        token = correlation_id.set(cid)
+        structlog.contextvars.bind_contextvars(correlation_id=cid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (HEADER.encode(), cid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._observe(scope, status, time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("correlation_id")
+            correlation_id.reset(token)
+
+    @staticmethod
+    def _observe(scope: Scope, status: int, seconds: float) -> None:
+        route = getattr(scope.get("route"), "path", "unmatched")
+        REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
+        if status >= 500 or route not in ("/livez", "/readyz", "/metrics"):
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round(seconds * 1000, 2),
+            )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            text: str = value.decode("latin-1")[:128]
+            return text
+    return None

@@ -1,0 +1,137 @@
+"""The Kafka side of a service: topics, producer, consumers, started in the background.
+
+The HTTP server answers `/livez` at once; the runtime keeps trying to reach the broker with
+backoff, and `/readyz` says ready only when every component is started and caught up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from typing import Protocol
+
+import structlog
+from callcenter_events.admin import ensure_topics
+from callcenter_events.consumer import EventConsumer
+from callcenter_events.producer import EventProducer
+
+log = structlog.get_logger(__name__)
+
+
+class Component(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def ready(self) -> bool: ...
+
+
+class ProducerComponent:
+    name = "producer"
+
+    def __init__(self, producer: EventProducer) -> None:
+        self.producer = producer
+        self._started = False
+
+    async def start(self) -> None:
+        await self.producer.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        if self._started:
+            await self.producer.stop()
+
+    def ready(self) -> bool:
+        return self._started
+
+
+class ConsumerComponent:
+    def __init__(self, consumer: EventConsumer) -> None:
+        self.consumer = consumer
+        self.name = f"consumer:{consumer.group_id}"
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self._task = asyncio.create_task(self.consumer.run(), name=self.name)
+        self._task.add_done_callback(_log_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.consumer.stop()
+
+    def ready(self) -> bool:
+        return self._task is not None and not self._task.done() and self.consumer.caught_up
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("consumer_crashed", task=task.get_name(), error=repr(task.exception()))
+
+
+class Runtime:
+    def __init__(
+        self,
+        *,
+        bootstrap_servers: str,
+        topic_prefix: str,
+        replication_factor: int,
+        components: Sequence[Component],
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._prefix = topic_prefix
+        self._replication = replication_factor
+        self.components = list(components)
+        self._started: list[Component] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._start_all(), name="runtime-start")
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for component in reversed(self._started):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("component_stop_failed", component=component.name)
+        self._started.clear()
+
+    def readiness(self) -> dict[str, bool]:
+        started = {component.name for component in self._started}
+        return {c.name: c.name in started and c.ready() for c in self.components}
+
+    async def _start_all(self) -> None:
+        await _retrying("topics", self._ensure_topics)
+        for component in self.components:
+            await _retrying(component.name, component.start)
+            self._started.append(component)
+        log.info("runtime_started", components=[c.name for c in self.components])
+
+    async def _ensure_topics(self) -> None:
+        await ensure_topics(
+            self._bootstrap, prefix=self._prefix, replication_factor=self._replication
+        )
+
+
+async def _retrying(what: str, action: object) -> None:
+    delay = 0.2
+    while True:
+        try:
+            await action()  # type: ignore[operator]
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("start_retry", what=what, error=repr(exc), delay_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -1,0 +1,115 @@
+"""Analytics' query API: call counts per period and group, as JSON or CSV; projection status."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from callcenter_events import Position
+from callcenter_service import Operator, ProblemError
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import ORJSONResponse
+
+from analytics.periods import Interval
+from analytics.queries import FORMULA_VERSION, GROUPS, CallsQuery, calls_report
+from analytics.runner import ProjectionRunner
+
+router = APIRouter(prefix="/v1", tags=["analytics"])
+MAX_RANGE = timedelta(days=400)
+POSITION_WAIT_S = 5.0
+
+
+@router.get("/analytics/calls")
+async def calls(
+    request: Request,
+    _who: Operator,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    interval: Interval = Interval.DAY,
+    group_by: str = "",
+    tenant_id: str | None = None,
+    min_position: Annotated[
+        str | None, Query(description="wait until this write is projected")
+    ] = None,
+) -> Response:
+    """Offered calls per tenant and period (UTC), optionally grouped by topic and language."""
+    runner: ProjectionRunner = request.app.state.runners["calls"]
+    if min_position:
+        await _wait_for(runner, _parse_position(min_position))
+    query = _calls_query(from_, to, interval, group_by, tenant_id)
+    rows = await asyncio.to_thread(calls_report, runner.store.engine, query)
+    if "text/csv" in request.headers.get("accept", ""):
+        return _csv(rows, ["period_start", "tenant_id", *query.group_by, "offered"])
+    return ORJSONResponse(
+        {
+            "formula_version": FORMULA_VERSION,
+            "interval": query.interval.value,
+            "from": query.start.isoformat(),
+            "to": query.end.isoformat(),
+            "rows": rows,
+        }
+    )
+
+
+@router.get("/projections")
+async def projections(request: Request, _who: Operator) -> dict[str, Any]:
+    runners: dict[str, ProjectionRunner] = request.app.state.runners
+    return {"projections": [await asyncio.to_thread(r.status) for r in runners.values()]}
+
+
+def _calls_query(
+    start: datetime | None,
+    end: datetime | None,
+    interval: Interval,
+    group_by: str,
+    tenant: str | None,
+) -> CallsQuery:
+    end = _aware(end) if end else datetime.now(UTC)
+    start = _aware(start) if start else end - timedelta(days=7)
+    if start >= end:
+        raise ProblemError(400, "`from` must be before `to`.")
+    if end - start > MAX_RANGE:
+        raise ProblemError(400, f"The range may span at most {MAX_RANGE.days} days.")
+    groups = tuple(name.strip() for name in group_by.split(",") if name.strip())
+    unknown = [name for name in groups if name not in GROUPS]
+    if unknown:
+        raise ProblemError(400, f"Cannot group by {unknown}; choose from {list(GROUPS)}.")
+    return CallsQuery(start, end, interval, tuple(dict.fromkeys(groups)), tenant)
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ProblemError(400, "Times need an offset (RFC 3339), e.g. 2026-01-31T00:00:00Z.")
+    return moment
+
+
+def _parse_position(text: str) -> Position:
+    try:
+        return Position.parse(text)
+    except ValueError:
+        raise ProblemError(
+            400, "`min_position` is topic:partition:offset as a write answered."
+        ) from None
+
+
+async def _wait_for(runner: ProjectionRunner, position: Position) -> None:
+    deadline = asyncio.get_running_loop().time() + POSITION_WAIT_S
+    while not await asyncio.to_thread(runner.reached, position):
+        if asyncio.get_running_loop().time() > deadline:
+            raise ProblemError(
+                503,
+                "The projection has not reached that position yet.",
+                headers={"Retry-After": "1"},
+            )
+        await asyncio.sleep(0.02)
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")

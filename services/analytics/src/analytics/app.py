@@ -1,0 +1,45 @@
+"""Analytics: projections of the whole call history for analysts, and the query API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from callcenter_events.store import ProjectionStore, make_engine
+from callcenter_service import create_service_app
+from callcenter_service.runtime import Component, ProducerComponent
+from callcenter_service.wiring import event_producer
+from fastapi import FastAPI
+from sqlalchemy.engine import make_url
+
+from analytics.api import router
+from analytics.projections import PROJECTIONS
+from analytics.runner import ProjectionRunner
+from analytics.settings import AnalyticsSettings
+
+
+def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
+    settings = settings or AnalyticsSettings()
+    _make_sqlite_folder(settings.database_url)
+    engine = make_engine(settings.database_url)
+    producer = event_producer(settings, "analytics")
+    runners = {
+        p.name: ProjectionRunner(ProjectionStore(engine, p), settings, producer)
+        for p in PROJECTIONS
+    }
+    components: list[Component] = [ProducerComponent(producer)]
+    components += [runner.component for runner in runners.values()]
+    app = create_service_app(
+        name="analytics",
+        description="KPI projections of the call history, for analysts.",
+        settings=settings,
+        components=components,
+        routers=[router],
+    )
+    app.state.runners = runners
+    return app
+
+
+def _make_sqlite_folder(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)

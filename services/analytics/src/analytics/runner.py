@@ -1,0 +1,62 @@
+"""One projection at work: its store (rows + positions) and the consumer that feeds it."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from callcenter_events import Position
+from callcenter_events.consumer import EventConsumer
+from callcenter_events.producer import EventProducer
+from callcenter_events.store import ProjectionStore
+from callcenter_service.runtime import ConsumerComponent
+from callcenter_service.settings import ServiceSettings
+from callcenter_service.wiring import event_consumer
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        store: ProjectionStore,
+        settings: ServiceSettings,
+        producer: EventProducer,
+    ) -> None:
+        self.store = store
+        projection = store.projection
+        self.consumer: EventConsumer = event_consumer(
+            settings,
+            group=f"analytics.{projection.name}.v{projection.version}",
+            topics=list(projection.topics),
+            handler=store.handle,
+            producer=producer,
+            types=projection.types,
+            start_positions=store.start_positions,
+        )
+        self.component = ProjectionComponent(self)
+
+    def reached(self, position: Position) -> bool:
+        stored = self.store.positions([(position.topic, position.partition)])
+        return stored.get((position.topic, position.partition), 0) > position.offset
+
+    def status(self) -> dict[str, Any]:
+        projection = self.store.projection
+        return {
+            "name": projection.name,
+            "version": projection.version,
+            "state": "live" if self.consumer.caught_up else "catching_up",
+            "position": sum(self.store.positions().values()),
+            "lag": self.consumer.lag,
+        }
+
+
+class ProjectionComponent(ConsumerComponent):
+    """Creates the projection's tables (retrying like any start), then consumes."""
+
+    def __init__(self, runner: ProjectionRunner) -> None:
+        super().__init__(runner.consumer)
+        self._runner = runner
+        self.name = f"projection:{runner.store.key}"
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._runner.store.create_tables)
+        await super().start()

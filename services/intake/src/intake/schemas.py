@@ -1,0 +1,42 @@
+"""The request and answer bodies of intake's HTTP API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
+LanguageTag = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)
+]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+SkillName = Annotated[
+    str, StringConstraints(pattern=r"^[a-z]+:[A-Za-z0-9_.-]{1,64}$|^[a-z_]{1,64}$")
+]
+Level = Annotated[int, Field(ge=1, le=10)]
+
+
+class CallCreate(BaseModel):
+    """An inbound call that arrived at the call center."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: Name = Field(description="The client company (only the operator names it)")
+    caller_phone: E164 | None = Field(None, description="The caller's number in E.164")
+    customer_ref: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    language: LanguageTag = Field(description="BCP 47 language tag, e.g. de or de-AT")
+    topic: Name
+    priority: int = Field(0, ge=0, le=10)
+    required_skills: dict[SkillName, Level] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _caller_known(self) -> CallCreate:
+        if self.caller_phone is None and self.customer_ref is None:
+            raise ValueError("give caller_phone, customer_ref or both")
+        return self
+
+
+class Accepted(BaseModel):
+    call_id: str
+    position: str = Field(description="Log position of the event: topic:partition:offset")

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from callcenter_service import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+
+class SurveysSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SURVEYS_", extra="ignore", populate_by_name=True)
+
+    port: int = 8003
