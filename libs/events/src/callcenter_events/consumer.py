@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -57,15 +58,16 @@ class EventConsumer:
         self._assigned = False
         self.lag = 0
         self._stopping = asyncio.Event()
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
-            group_id=group_id,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            max_poll_records=max_batch,
-            client_id=group_id,
-        )
+        self._options = {
+            "bootstrap_servers": bootstrap_servers,
+            "group_id": group_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "isolation_level": "read_committed",
+            "max_poll_records": max_batch,
+            "client_id": group_id,
+        }
+        self._consumer: Any = None
 
     @property
     def caught_up(self) -> bool:
@@ -76,12 +78,19 @@ class EventConsumer:
         return self._caught_up
 
     async def start(self) -> None:
-        await self._consumer.start()
-        self._consumer.subscribe(self._topics, listener=_Listener(self))
+        consumer = AIOKafkaConsumer(**self._options)
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
+        consumer.subscribe(self._topics, listener=_Listener(self))
+        self._consumer = consumer
 
     async def stop(self) -> None:
         self._stopping.set()
-        await self._consumer.stop()
+        if self._consumer is not None:
+            await self._consumer.stop()
 
     async def run(self) -> None:
         """Consume until `stop()`; a transient failure retries the same batch with backoff."""

@@ -13,6 +13,7 @@ class RecentIds:
     def seen(self, event_id: str) -> bool:
         """True if `event_id` was seen before; remembers it otherwise."""
         if event_id in self._ids:
+            self._ids.move_to_end(event_id)
             return True
         self._ids[event_id] = None
         if len(self._ids) > self._capacity:

@@ -2,18 +2,25 @@
 
 Personal data (phone numbers, names, free text) must be protectable later (encryption per data
 subject, erasure). Marking it in the model keeps the knowledge in one place: the codec, the
-protection layer and the docs can all ask which fields of an event are personal.
+protection layer and the docs can all ask which fields of an event are personal. The mark also
+shows in the JSON schema as `"x-personal": true`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final, get_args, get_origin
 
 from pydantic import BaseModel, Field
 
-PERSONAL: Final = "personal"
 
-PersonalStr = Annotated[str, Field(json_schema_extra={PERSONAL: True})]
+class _PersonalData:
+    def __repr__(self) -> str:
+        return "PERSONAL"
+
+
+PERSONAL: Final = _PersonalData()
+
+PersonalStr = Annotated[str, PERSONAL, Field(json_schema_extra={"x-personal": True})]
 """A string field holding personal data."""
 
 
@@ -22,5 +29,11 @@ def personal_fields(model: type[BaseModel]) -> frozenset[str]:
     return frozenset(
         name
         for name, info in model.model_fields.items()
-        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get(PERSONAL)
+        if PERSONAL in info.metadata or _marked(info.annotation)
     )
+
+
+def _marked(annotation: Any) -> bool:
+    if get_origin(annotation) is Annotated:
+        return PERSONAL in annotation.__metadata__
+    return any(_marked(arg) for arg in get_args(annotation))

@@ -29,20 +29,35 @@ class EventProducer:
     ) -> None:
         self._prefix = topic_prefix
         self._registry = registry
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            client_id=client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=linger_ms,
-            request_timeout_ms=15000,
-        )
+        self._options = {
+            "bootstrap_servers": bootstrap_servers,
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": linger_ms,
+            "request_timeout_ms": 15000,
+        }
+        self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        await self._producer.start()
+        producer = AIOKafkaProducer(**self._options)
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self._producer = producer
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    @property
+    def _started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("the producer is not started")
+        return self._producer
 
     def topic_of(self, envelope: Envelope) -> str:
         return self._registry.spec(envelope.type).topic.name(self._prefix)
@@ -62,13 +77,13 @@ class EventProducer:
 
     async def send_record(self, topic: str, record: Record) -> asyncio.Future[Position]:
         """Queue a raw record; the returned future resolves once the broker acknowledged it."""
-        delivery = await self._producer.send(
+        delivery = await self._started.send(
             topic, value=record.value, key=record.key, headers=list(record.headers)
         )
         return asyncio.ensure_future(_position_of(delivery))
 
     async def partitions_for(self, topic: str) -> set[int]:
-        return set(await self._producer.partitions_for(topic))
+        return set(await self._started.partitions_for(topic))
 
 
 async def _position_of(delivery: asyncio.Future[object]) -> Position:

@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import ORJSONResponse
 
 from callcenter_service import health
 from callcenter_service.correlation import CorrelationMiddleware
@@ -46,7 +45,6 @@ def create_service_app(
         description=description,
         version="0.1.0",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.state.settings = settings
     app.state.runtime = runtime

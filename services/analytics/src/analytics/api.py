@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from callcenter_events import Position
 from callcenter_service import Operator, ProblemError
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 
 from analytics.periods import Interval
 from analytics.queries import FORMULA_VERSION, GROUPS, CallsQuery, calls_report
@@ -43,7 +43,7 @@ async def calls(
     rows = await asyncio.to_thread(calls_report, runner.store.engine, query)
     if "text/csv" in request.headers.get("accept", ""):
         return _csv(rows, ["period_start", "tenant_id", *query.group_by, "offered"])
-    return ORJSONResponse(
+    return JSONResponse(
         {
             "formula_version": FORMULA_VERSION,
             "interval": query.interval.value,

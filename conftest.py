@@ -1,0 +1,77 @@
+"""Fixtures shared by every package's tests: the real broker, PostgreSQL, isolated topics.
+
+The broker is the one `make infra-up` starts (or the one `KAFKA_BOOTSTRAP_SERVERS` names);
+where a Docker engine exists and no broker is named, testcontainers starts one. PostgreSQL is
+the server `CALLCENTER_TEST_POSTGRES_URL` names (`make test` starts one); each test gets a
+fresh database on it. Every test gets its own topic prefix, so tests never see each other's
+events even on a shared broker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from callcenter_events.admin import ensure_topics
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    named = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if named:
+        yield named
+        return
+    if shutil.which("docker") and os.path.exists("/var/run/docker.sock"):
+        from testcontainers.kafka import (  # type: ignore[import-not-found]  # noqa: PLC0415
+            KafkaContainer,
+        )
+
+        with KafkaContainer("confluentinc/cp-kafka:8.0.0").with_kraft() as kafka:
+            yield kafka.get_bootstrap_server()
+        return
+    pytest.fail("No Kafka broker: run `make infra-up` or set KAFKA_BOOTSTRAP_SERVERS")
+
+
+@pytest.fixture
+async def topic_prefix(kafka_bootstrap: str) -> str:
+    prefix = f"test-{uuid.uuid4().hex[:10]}."
+    await ensure_topics(kafka_bootstrap, prefix=prefix)
+    return prefix
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    url = os.environ.get("CALLCENTER_TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("No PostgreSQL: run `make infra-up` or set CALLCENTER_TEST_POSTGRES_URL")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database on the test server, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every store test runs on both backends."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
