@@ -63,6 +63,7 @@ seconds_left() {
 # tcp_open HOST PORT -> 0 if something accepts TCP connections there.
 # Uses bash's /dev/tcp in a child bash, bounded by `timeout` in case SYNs are dropped.
 tcp_open() {
+    # shellcheck disable=SC2016  # $1/$2 are expanded by the child bash, on purpose
     timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null
 }
 

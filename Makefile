@@ -1,0 +1,49 @@
+# One command runs the platform, one runs the tests. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+export KAFKA_BOOTSTRAP_SERVERS ?= localhost:9092
+PYTEST_ARGS ?=
+
+.PHONY: help bootstrap run test lint unit bench infra-up infra-down kafka-up postgres-up clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+bootstrap: ## Install uv (if missing) and the locked Python environment
+	@python3 -m uv --version >/dev/null 2>&1 || command -v uv >/dev/null || python3 -m pip install --quiet 'uv>=0.9'
+	@$(UV) sync --all-packages --frozen --quiet
+
+run: bootstrap kafka-up ## Broker, the four services (SQLite), a stream of demo calls; Ctrl-C stops
+	@deploy/run.sh
+
+test: bootstrap infra-up lint ## The whole suite: lint, types, unit, integration, end-to-end
+	@export CALLCENTER_TEST_POSTGRES_URL="$$(deploy/postgres.sh url)"; \
+	  $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+unit: bootstrap ## Only the fast tests that need no broker and no database server
+	@$(UV) run --frozen pytest -m "not kafka and not postgres and not e2e" $(PYTEST_ARGS)
+
+lint: bootstrap ## ruff (lint + format) and mypy --strict
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy
+
+bench: bootstrap kafka-up ## Benchmarks side by side with their baselines; writes docs/benchmarks.md
+	@$(UV) run --frozen python -m bench
+
+infra-up: kafka-up postgres-up ## Start the local Kafka broker and PostgreSQL (idempotent)
+
+kafka-up:
+	@deploy/kafka.sh up
+
+postgres-up:
+	@deploy/postgres.sh up
+
+infra-down: ## Stop the local broker and PostgreSQL
+	@deploy/kafka.sh down
+	@deploy/postgres.sh down
+
+clean: infra-down ## Stop everything and remove local state (.local/)
+	rm -rf .local
