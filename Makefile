@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
-export KAFKA_BOOTSTRAP_SERVERS ?= localhost:9092
+# KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL set by the user: use those servers, start none.
+LOCAL_KAFKA := $${KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}
 PYTEST_ARGS ?=
 
 .PHONY: help bootstrap run test lint unit bench infra-up infra-down kafka-up postgres-up clean
@@ -19,7 +20,8 @@ run: bootstrap kafka-up ## Broker, the four services (SQLite), a stream of demo 
 	@deploy/run.sh
 
 test: bootstrap infra-up lint ## The whole suite: lint, types, unit, integration, end-to-end
-	@export CALLCENTER_TEST_POSTGRES_URL="$$(deploy/postgres.sh url)"; \
+	@export KAFKA_BOOTSTRAP_SERVERS="$(LOCAL_KAFKA)"; \
+	  export CALLCENTER_TEST_POSTGRES_URL="$${DATABASE_URL:-$$(deploy/postgres.sh url)}"; \
 	  $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 unit: bootstrap ## Only the fast tests that need no broker and no database server
@@ -31,7 +33,7 @@ lint: bootstrap ## ruff (lint + format) and mypy --strict
 	@$(UV) run --frozen mypy
 
 bench: bootstrap kafka-up ## Benchmarks side by side with their baselines; writes docs/benchmarks.md
-	@$(UV) run --frozen python -m bench
+	@KAFKA_BOOTSTRAP_SERVERS="$(LOCAL_KAFKA)" $(UV) run --frozen python -m bench
 
 infra-up: kafka-up postgres-up ## Start the local Kafka broker and PostgreSQL (idempotent)
 

@@ -368,7 +368,11 @@ cmd_up() {
     pid="$(<"$PID_FILE")"
     log "broker starting (pid $pid, logs in $LOG_DIR), waiting up to ${KAFKA_READY_TIMEOUT}s"
     if ! wait_ready "$pid"; then
-        die "broker did not become ready; it may still be running: 'deploy/kafka.sh down' stops it"
+        if pid_alive "$pid"; then
+            die "broker did not become ready in ${KAFKA_READY_TIMEOUT}s; it is still running (pid $pid): 'deploy/kafka.sh down' stops it"
+        fi
+        rm -f "$PID_FILE"
+        die "broker exited during start-up (see the log above, full log: $BROKER_OUT)"
     fi
     t_ready="$(elapsed "$t2")"
 
