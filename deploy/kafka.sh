@@ -108,9 +108,12 @@ resolve_jars() {
     tmp="$CACHE_DIR/libs.tmp.$$"
     rm -rf "$tmp"
     log "resolving Kafka ${KAFKA_VERSION} jars with Maven into $LIBS_DIR (first run only)"
-    # mvn -q prints errors on stdout; send them to stderr to keep our stdout clean.
+    # mvn -q prints errors on stdout: send everything to stderr to keep our stdout clean.
+    # Debian's Maven 3.8.7 writes bare ANSI resets ("ESC[0m") even in batch mode; strip them.
+    # (pipefail makes the pipeline fail when mvn fails)
     if ! mvn -B -q -Dstyle.color=never -f "$POM" -Dkafka.version="$KAFKA_VERSION" \
-            dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >&2; then
+            dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" 2>&1 \
+            | sed -e $'s/\x1b\\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' >&2; then
         rm -rf "$tmp"
         die "Maven could not resolve the Kafka ${KAFKA_VERSION} jars"
     fi
@@ -263,7 +266,7 @@ probe_ready() {
     (( left > 30 )) && left=30
     printf 'default.api.timeout.ms=%s\nrequest.timeout.ms=5000\n' "$((left * 1000))" >"$CONFIG_DIR/probe-admin.properties"
     timeout --kill-after=5 "$left" \
-        "$0" tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
+        bash "$0" tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
         --command-config "$CONFIG_DIR/probe-admin.properties" --list >/dev/null 2>>"$LOG_DIR/probe.err" || return 1
 }
 

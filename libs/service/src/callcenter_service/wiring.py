@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from callcenter_events.batch import BatchHandler
-from callcenter_events.consumer import EventConsumer, StartPositions
+from callcenter_events.consumer import LOW_LATENCY, ConsumerTuning, EventConsumer, StartPositions
 from callcenter_events.deadletter import KafkaDeadLetters
 from callcenter_events.producer import EventProducer
 from callcenter_events.reading import Reader
@@ -29,6 +29,7 @@ def event_consumer(
     producer: EventProducer,
     types: frozenset[str] | None = None,
     start_positions: StartPositions | None = None,
+    tuning: ConsumerTuning = LOW_LATENCY,
 ) -> EventConsumer:
     """A consumer of `topics` whose malformed records go to the dead-letter topic via `producer`.
 
@@ -43,4 +44,5 @@ def event_consumer(
         dead_letters=KafkaDeadLetters(producer, DEAD_LETTERS.name(prefix), group),
         reader=Reader(types=types),
         start_positions=start_positions,
+        tuning=tuning,
     )

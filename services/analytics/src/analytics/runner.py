@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from callcenter_events import Position
-from callcenter_events.consumer import EventConsumer
+from callcenter_events.consumer import BATCHING, EventConsumer
 from callcenter_events.producer import EventProducer
 from callcenter_events.store import ProjectionStore
 from callcenter_service.runtime import ConsumerComponent
@@ -31,6 +31,7 @@ class ProjectionRunner:
             producer=producer,
             types=projection.types,
             start_positions=store.start_positions,
+            tuning=BATCHING,
         )
         self.component = ProjectionComponent(self)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from callcenter_events.consumer import BATCHING
 from callcenter_events.topics import CALLS, ROUTING
 from callcenter_service import create_service_app
 from callcenter_service.runtime import ConsumerComponent, ProducerComponent
@@ -22,6 +23,7 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
         topics=[CALLS, ROUTING],
         handler=follower.handle,
         producer=producer,
+        tuning=BATCHING,
     )
     app = create_service_app(
         name="surveys",
