@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from callcenter_events import ALL_TOPICS, REGISTRY
+from callcenter_events.asyncapi import asyncapi_document, render
 from callcenter_events.personal import personal_fields
 
 DOC = Path(__file__).resolve().parents[4] / "docs" / "events.md"
@@ -32,3 +33,14 @@ def test_every_topic_is_documented_with_key_and_partitions() -> None:
         key = documented[topic.name()][0]
         assert key.strip("`") == topic.partition_key or key == "key of the original record"
         assert documented[topic.name()][1] == str(topic.partitions)
+
+
+def test_the_committed_asyncapi_document_is_current() -> None:
+    committed = (DOC.parent / "asyncapi.json").read_bytes()
+    assert committed == render(asyncapi_document()), "run: python -m callcenter_events.asyncapi"
+
+
+def test_a_service_document_has_only_its_operations() -> None:
+    document = asyncapi_document(sends=["call.queued"], receives=["call.received"])
+    assert sorted(document["operations"]) == ["receive call.received", "send call.queued"]
+    assert sorted(document["components"]["messages"]) == ["call_queued", "call_received"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
+from callcenter_events.asyncapi import asyncapi_document
+from callcenter_events.registry import REGISTRY
 from fastapi import APIRouter, FastAPI
 
 from callcenter_service import health
@@ -23,6 +26,7 @@ def create_service_app(
     settings: ServiceSettings,
     components: Sequence[Component],
     routers: Sequence[APIRouter],
+    receives: frozenset[str] = frozenset(),
 ) -> FastAPI:
     configure_logging(name, settings.log_level)
     runtime = Runtime(
@@ -53,6 +57,18 @@ def create_service_app(
     app.include_router(health.router)
     for router in routers:
         app.include_router(router)
+    document = asyncapi_document(
+        title=f"Call center {name} events",
+        sends=[s.event_type for s in REGISTRY.specs() if s.owner == name],
+        receives=receives,
+    )
+
+    @app.get(
+        "/asyncapi.json", tags=["operations"], summary="The events this service sends and reads"
+    )
+    async def asyncapi() -> dict[str, Any]:
+        return document
+
     return app
 
 

@@ -34,6 +34,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         settings=settings,
         components=components,
         routers=[router],
+        receives=frozenset().union(*(p.types for p in PROJECTIONS)),
     )
     app.state.runners = runners
     return app

@@ -29,4 +29,5 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         settings=settings,
         components=[ProducerComponent(producer), ConsumerComponent(consumer)],
         routers=[],
+        receives=TYPES,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callcenter_events.consumer import BATCHING
+from callcenter_events.registry import REGISTRY
 from callcenter_events.topics import CALLS, ROUTING
 from callcenter_service import create_service_app
 from callcenter_service.runtime import ConsumerComponent, ProducerComponent
@@ -31,6 +32,7 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
         settings=settings,
         components=[ProducerComponent(producer), ConsumerComponent(consumer)],
         routers=[],
+        receives=frozenset(s.event_type for s in REGISTRY.specs() if s.topic in (CALLS, ROUTING)),
     )
     app.state.follower = follower
     return app
