@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -52,10 +52,11 @@ def _counts(engine: Engine) -> dict[str, int]:
 
 
 @pytest.fixture
-def store(database_url: str) -> ProjectionStore:
+def store(database_url: str) -> Iterator[ProjectionStore]:
     store = ProjectionStore(make_engine(database_url), CountPerTenant())
     store.create_tables()
-    return store
+    yield store
+    store.engine.dispose()
 
 
 def test_rows_and_positions_are_written_together(store: ProjectionStore) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -26,10 +27,11 @@ def _call(call_id: str, tenant: str, hour: int, topic: str = "billing") -> Envel
 
 
 @pytest.fixture
-def store(database_url: str) -> ProjectionStore:
+def store(database_url: str) -> Iterator[ProjectionStore]:
     store = ProjectionStore(make_engine(database_url), CallsProjection())
     store.create_tables()
-    return store
+    yield store
+    store.engine.dispose()
 
 
 def _query(**changes: object) -> CallsQuery:
