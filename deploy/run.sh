@@ -25,7 +25,10 @@ PIDS=()
 stop_services() {
     trap - INT TERM EXIT
     log "stopping the services (graceful: SIGTERM)"
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    local index
+    for ((index = ${#PIDS[@]} - 1; index >= 0; index--)); do  # the demo first, then the services
+        kill -TERM "${PIDS[index]}" 2>/dev/null || true
+    done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     log "stopped; the broker still runs (make infra-down stops it)"
 }
