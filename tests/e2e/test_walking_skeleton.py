@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 
 import httpx
 import pytest
@@ -65,3 +66,10 @@ async def test_bad_requests_are_problems_not_errors(platform: Platform) -> None:
             f"{platform.url('analytics')}/v1/analytics/calls", params={"from": "2026-01-01T00:00"}
         )
         assert naive.status_code == 400
+
+
+def test_sigterm_shuts_every_service_down_cleanly(platform: Platform) -> None:
+    for name, service in platform.services.items():
+        # uvicorn finishes its shutdown, then re-raises the signal it caught: -SIGTERM, or 0
+        assert service.stop() in (0, -signal.SIGTERM), name
+        assert "Application shutdown complete" in service.log_tail(), service.log_tail()
