@@ -54,7 +54,7 @@ class KafkaDeadLetters:
             ("dlq_time", utc_now().isoformat().encode()),
         ]
         record = Record(failed.record.key, failed.record.value, headers)
-        await (await self._producer.send_record(self._topic, record))
+        await self._producer.send_record(self._topic, record)
         DEAD_LETTERED.labels(failed.topic, self._group_id).inc()
         log.warning(
             "dead_lettered",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter
@@ -63,33 +64,34 @@ class EventProducer:
         return self._registry.spec(envelope.type).topic.name(self._prefix)
 
     async def publish(self, envelope: Envelope) -> Position:
-        return (await self.publish_all([envelope]))[0]
+        delivery = await self._send(self.topic_of(envelope), encode(envelope))
+        position = _position(await delivery)
+        EVENTS_PUBLISHED.labels(envelope.type).inc()
+        return position
 
     async def publish_all(self, envelopes: Sequence[Envelope]) -> list[Position]:
-        pending = [
-            await self.send_record(self.topic_of(envelope), encode(envelope))
-            for envelope in envelopes
+        deliveries = [
+            await self._send(self.topic_of(envelope), encode(envelope)) for envelope in envelopes
         ]
-        positions = list(await asyncio.gather(*pending))
+        positions = [_position(metadata) for metadata in await asyncio.gather(*deliveries)]
         for envelope in envelopes:
             EVENTS_PUBLISHED.labels(envelope.type).inc()
         return positions
 
-    async def send_record(self, topic: str, record: Record) -> asyncio.Future[Position]:
-        """Queue a raw record; the returned future resolves once the broker acknowledged it."""
-        delivery = await self._started.send(
+    async def send_record(self, topic: str, record: Record) -> Position:
+        """Write a raw record (the dead-letter topic) and wait for the broker's acknowledgement."""
+        return _position(await (await self._send(topic, record)))
+
+    async def _send(self, topic: str, record: Record) -> asyncio.Future[Any]:
+        """Queue a record; the future resolves to its metadata once the broker acknowledged it."""
+        future: asyncio.Future[Any] = await self._started.send(
             topic, value=record.value, key=record.key, headers=list(record.headers)
         )
-        return asyncio.ensure_future(_position_of(delivery))
+        return future
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(await self._started.partitions_for(topic))
 
 
-async def _position_of(delivery: asyncio.Future[object]) -> Position:
-    metadata = await delivery
-    return Position(
-        topic=metadata.topic,  # type: ignore[attr-defined]
-        partition=metadata.partition,  # type: ignore[attr-defined]
-        offset=metadata.offset,  # type: ignore[attr-defined]
-    )
+def _position(metadata: Any) -> Position:
+    return Position(topic=metadata.topic, partition=metadata.partition, offset=metadata.offset)

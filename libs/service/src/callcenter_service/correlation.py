@@ -18,11 +18,22 @@ REQUEST_SECONDS = Histogram(
     ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
+SLOW_REQUEST_S = 1.0
 log = structlog.get_logger("access")
 
 
 def current_correlation_id() -> str:
     return correlation_id.get() or str(uuid.uuid4())
+
+
+def add_correlation_id(
+    _logger: object, _name: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """structlog processor: the request's (or event's) correlation id in every log line."""
+    cid = correlation_id.get()
+    if cid:
+        event_dict.setdefault("correlation_id", cid)
+    return event_dict
 
 
 class CorrelationMiddleware:
@@ -37,7 +48,6 @@ class CorrelationMiddleware:
             return
         cid = _header(scope, HEADER.encode()) or str(uuid.uuid4())
         token = correlation_id.set(cid)
-        structlog.contextvars.bind_contextvars(correlation_id=cid)
         started = time.perf_counter()
         status = 500
 
@@ -52,14 +62,18 @@ class CorrelationMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             self._observe(scope, status, time.perf_counter() - started)
-            structlog.contextvars.unbind_contextvars("correlation_id")
             correlation_id.reset(token)
 
     @staticmethod
     def _observe(scope: Scope, status: int, seconds: float) -> None:
+        """Every request feeds the histogram; the log gets the failed and the slow ones.
+
+        A log line per successful request would cost intake a fifth of its throughput; the
+        histogram answers "how many, how fast", the log answers "what went wrong".
+        """
         route = getattr(scope.get("route"), "path", "unmatched")
         REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
-        if status >= 500 or route not in ("/livez", "/readyz", "/metrics"):
+        if status >= 400 or seconds >= SLOW_REQUEST_S:
             log.info(
                 "request",
                 method=scope["method"],

@@ -7,8 +7,11 @@ import sys
 
 import structlog
 
+from callcenter_service.correlation import add_correlation_id
+
 SHARED_PROCESSORS: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
+    add_correlation_id,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -19,6 +22,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     """Every log line (ours, uvicorn's, aiokafka's) as one JSON object on stdout."""
     structlog.configure(
         processors=[
+            structlog.stdlib.filter_by_level,  # drop disabled levels before any other work
             *SHARED_PROCESSORS,
             structlog.processors.format_exc_info,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
