@@ -29,8 +29,8 @@ def kafka_bootstrap() -> Iterator[str]:
     if named:
         yield named
         return
-    if shutil.which("docker") and os.path.exists("/var/run/docker.sock"):
-        from testcontainers.kafka import (  # type: ignore[import-not-found]  # noqa: PLC0415
+    if _docker_engine():
+        from testcontainers.community.kafka import (  # type: ignore[import-not-found]  # noqa: PLC0415
             KafkaContainer,
         )
 
@@ -38,6 +38,10 @@ def kafka_bootstrap() -> Iterator[str]:
             yield kafka.get_bootstrap_server()
         return
     pytest.fail("No Kafka broker: run `make infra-up` or set KAFKA_BOOTSTRAP_SERVERS")
+
+
+def _docker_engine() -> bool:
+    return shutil.which("docker") is not None and os.path.exists("/var/run/docker.sock")
 
 
 @pytest.fixture
@@ -48,11 +52,20 @@ async def topic_prefix(kafka_bootstrap: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url() -> str:
+def postgres_server_url() -> Iterator[str]:
     url = os.environ.get("CALLCENTER_TEST_POSTGRES_URL")
-    if not url:
-        pytest.fail("No PostgreSQL: run `make infra-up` or set CALLCENTER_TEST_POSTGRES_URL")
-    return url
+    if url:
+        yield url
+        return
+    if _docker_engine():
+        from testcontainers.community.postgres import (  # type: ignore[import-not-found]  # noqa: PLC0415
+            PostgresContainer,
+        )
+
+        with PostgresContainer("postgres:17", driver="psycopg") as postgres:
+            yield postgres.get_connection_url()
+        return
+    pytest.fail("No PostgreSQL: run `make infra-up` or set CALLCENTER_TEST_POSTGRES_URL")
 
 
 @pytest.fixture
