@@ -41,6 +41,8 @@ async def main() -> None:
     async with httpx.AsyncClient(
         headers={"Authorization": f"Bearer {token}"}, timeout=10
     ) as client:
+        for tenant in TENANTS:  # 409 when a previous run created it: fine
+            await client.post(f"{INTAKE}/v1/tenants", json={"tenant_id": tenant, "name": tenant})
         sent = 0
         while True:
             answer = await client.post(f"{INTAKE}/v1/calls", json=_call(rng))

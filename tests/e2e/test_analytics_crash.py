@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from callcenter_testkit import eventually
-from callcenter_testkit.platform import Platform
+from callcenter_testkit.platform import Platform, create_tenant
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -56,6 +56,8 @@ async def test_analytics_killed_mid_stream_counts_every_call_once(platform: Plat
     analytics = platform.services["analytics"]
     limits = httpx.Limits(max_connections=CONCURRENCY)
     async with httpx.AsyncClient(headers=platform.auth, timeout=30, limits=limits) as client:
+        for number in range(3):
+            await create_tenant(client, platform, f"tenant-{number}")
         halfway = asyncio.Event()
         stream = asyncio.create_task(_stream_calls(client, platform.url("intake"), halfway))
         await halfway.wait()

@@ -8,7 +8,7 @@ import signal
 import httpx
 import pytest
 from callcenter_testkit import eventually
-from callcenter_testkit.platform import Platform
+from callcenter_testkit.platform import Platform, create_tenant
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -17,6 +17,7 @@ CALL = {"tenant_id": "acme", "caller_phone": "+4930123456", "language": "de", "t
 
 async def test_a_reported_call_is_queued_followed_and_counted(platform: Platform) -> None:
     async with httpx.AsyncClient(headers=platform.auth, timeout=10) as client:
+        await create_tenant(client, platform, "acme")
         answer = await client.post(f"{platform.url('intake')}/v1/calls", json=CALL)
         assert answer.status_code == 202, answer.text
         accepted = answer.json()
@@ -38,6 +39,7 @@ async def test_a_reported_call_is_queued_followed_and_counted(platform: Platform
 
 async def test_analytics_csv_and_projection_status(platform: Platform) -> None:
     async with httpx.AsyncClient(headers=platform.auth, timeout=10) as client:
+        await create_tenant(client, platform, "acme")
         answer = await client.post(f"{platform.url('intake')}/v1/calls", json=CALL)
         position = answer.json()["position"]
         csv = await client.get(

@@ -127,7 +127,7 @@ class EventConsumer:
         max_records = self._tuning.max_batch
         while not self._stopping.is_set():
             polled = await self._consumer.getmany(timeout_ms=200, max_records=max_records)
-            raw = list(_raw_records(polled))
+            raw = list(raw_records(polled))
             if raw:
                 await self._process(raw)
             now = time.monotonic()
@@ -205,7 +205,8 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._owner._on_assigned(assigned)
 
 
-def _raw_records(polled: dict[TopicPartition, list[object]]) -> Iterable[RawRecord]:
+def raw_records(polled: dict[TopicPartition, list[object]]) -> Iterable[RawRecord]:
+    """aiokafka's polled messages as the library's raw records."""
     for tp, messages in polled.items():
         for message in messages:
             record = Record(

@@ -9,13 +9,14 @@ from typing import Any
 import uvicorn
 from callcenter_events.asyncapi import asyncapi_document
 from callcenter_events.registry import REGISTRY
+from callcenter_events.topics import TENANTS
 from fastapi import APIRouter, FastAPI
 
-from callcenter_service import health
+from callcenter_service import health, whoami
 from callcenter_service.correlation import CorrelationMiddleware
 from callcenter_service.logs import configure_logging
 from callcenter_service.problems import install_problem_handlers
-from callcenter_service.runtime import Component, Runtime
+from callcenter_service.runtime import Component, DirectoryComponent, Runtime
 from callcenter_service.settings import ServiceSettings
 
 
@@ -29,11 +30,14 @@ def create_service_app(
     receives: frozenset[str] = frozenset(),
 ) -> FastAPI:
     configure_logging(name, settings.log_level)
+    directory = DirectoryComponent(
+        settings.kafka_bootstrap_servers, TENANTS.name(settings.topic_prefix)
+    )
     runtime = Runtime(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         topic_prefix=settings.topic_prefix,
         replication_factor=settings.topic_replication_factor,
-        components=components,
+        components=[directory, *components],
     )
 
     @asynccontextmanager
@@ -52,9 +56,11 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.runtime = runtime
+    app.state.directory = directory
     app.add_middleware(CorrelationMiddleware)
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(whoami.router)
     for router in routers:
         app.include_router(router)
     document = asyncapi_document(

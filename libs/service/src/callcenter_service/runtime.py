@@ -13,8 +13,11 @@ from typing import Protocol
 
 import structlog
 from callcenter_events.admin import ensure_topics
+from callcenter_events.broadcast import BroadcastReader
 from callcenter_events.consumer import EventConsumer
 from callcenter_events.producer import EventProducer
+
+from callcenter_service.directory import Principal, TenantDirectory
 
 log = structlog.get_logger(__name__)
 
@@ -135,3 +138,38 @@ async def _retrying(what: str, action: object) -> None:
             log.warning("start_retry", what=what, error=repr(exc), delay_s=delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+class DirectoryComponent:
+    """The tenant directory, fed by reading the tenants topic in full, in every instance."""
+
+    name = "tenants"
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+        self.directory = TenantDirectory()
+        self._reader = BroadcastReader(bootstrap_servers, topic, self.directory.apply)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._reader.start()
+        self._task = asyncio.create_task(self._reader.run(), name=self.name)
+        self._task.add_done_callback(_log_crash)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self._reader.stop()
+
+    def ready(self) -> bool:
+        return self._task is not None and not self._task.done() and self._reader.caught_up
+
+    def principal_for(self, token: str) -> Principal | None:
+        return self.directory.principal_for(token)
+
+    async def catch_up(self, timeout: float) -> bool:
+        """Read the tenants topic up to its current end (False if not started or too slow)."""
+        if not self.ready():
+            return False
+        return await self._reader.catch_up(timeout)

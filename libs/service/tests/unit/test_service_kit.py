@@ -59,7 +59,7 @@ async def test_readyz_names_what_it_waits_for(client: httpx.AsyncClient) -> None
     answer = await client.get("/readyz")
     assert answer.status_code == 503
     assert answer.headers["content-type"] == "application/problem+json"
-    assert answer.json()["checks"] == {"never": False}
+    assert answer.json()["checks"] == {"tenants": False, "never": False}
 
 
 async def test_unexpected_errors_are_500_problems_without_internals(

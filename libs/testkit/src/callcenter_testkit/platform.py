@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from callcenter_testkit.processes import ServiceProcess, free_port
 
 OPERATOR_TOKEN = "e2e-operator-token"
@@ -41,6 +43,34 @@ def start_platform(
         name: ServiceProcess(name, port=free_port(), env=env, log_dir=log_dir).start()
         for name in SERVICES
     }
-    for service in services.values():
-        service.wait_ready()
+    try:
+        for service in services.values():
+            service.wait_ready()
+    except BaseException:
+        for service in services.values():
+            service.stop()
+        raise
     return Platform(services, topic_prefix)
+
+
+async def create_tenant(client: httpx.AsyncClient, platform: Platform, tenant_id: str) -> None:
+    answer = await client.post(
+        f"{platform.url('intake')}/v1/tenants",
+        json={"tenant_id": tenant_id, "name": tenant_id.title()},
+        headers=platform.auth,
+    )
+    assert answer.status_code == 201, answer.text
+
+
+async def create_api_key(
+    client: httpx.AsyncClient, platform: Platform, tenant_id: str, scopes: list[str]
+) -> dict[str, str]:
+    """A new key of `tenant_id`: `{"key_id", "api_key"}`."""
+    answer = await client.post(
+        f"{platform.url('intake')}/v1/tenants/{tenant_id}/api-keys",
+        json={"scopes": scopes},
+        headers=platform.auth,
+    )
+    assert answer.status_code == 201, answer.text
+    created: dict[str, str] = answer.json()
+    return created

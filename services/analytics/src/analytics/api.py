@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from callcenter_events import Position
-from callcenter_service import Operator, ProblemError
+from callcenter_service import AnalyticsReader, Principal, ProblemError
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -25,7 +25,7 @@ POSITION_WAIT_S = 5.0
 @router.get("/analytics/calls")
 async def calls(
     request: Request,
-    _who: Operator,
+    caller: AnalyticsReader,
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
     interval: Interval = Interval.DAY,
@@ -39,7 +39,7 @@ async def calls(
     runner: ProjectionRunner = request.app.state.runners["calls"]
     if min_position:
         await _wait_for(runner, _parse_position(min_position))
-    query = _calls_query(from_, to, interval, group_by, tenant_id)
+    query = _calls_query(from_, to, interval, group_by, _scope(caller, tenant_id))
     rows = await asyncio.to_thread(calls_report, runner.store.engine, query)
     if "text/csv" in request.headers.get("accept", ""):
         return _csv(rows, ["period_start", "tenant_id", *query.group_by, "offered"])
@@ -55,7 +55,7 @@ async def calls(
 
 
 @router.get("/projections")
-async def projections(request: Request, _who: Operator) -> dict[str, Any]:
+async def projections(request: Request, _who: AnalyticsReader) -> dict[str, Any]:
     runners: dict[str, ProjectionRunner] = request.app.state.runners
     return {"projections": [await asyncio.to_thread(r.status) for r in runners.values()]}
 
@@ -78,6 +78,15 @@ def _calls_query(
     if unknown:
         raise ProblemError(400, f"Cannot group by {unknown}; choose from {list(GROUPS)}.")
     return CallsQuery(start, end, interval, tuple(dict.fromkeys(groups)), tenant)
+
+
+def _scope(caller: Principal, tenant_id: str | None) -> str | None:
+    """A tenant's key reads its own tenant only; the operator reads one tenant or all."""
+    if caller.tenant_id is None:
+        return tenant_id
+    if tenant_id not in (None, caller.tenant_id):
+        raise ProblemError(404, f"No tenant {tenant_id!r}.")
+    return caller.tenant_id
 
 
 def _aware(moment: datetime) -> datetime:

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import uuid
 
-from callcenter_events import Position, wrap
-from callcenter_events.envelope import utc_now
+from callcenter_events import utc_now
 from callcenter_events.models import CallReceived
-from callcenter_events.producer import EventProducer
-from callcenter_service import Operator, ProblemError
-from callcenter_service.correlation import current_correlation_id
+from callcenter_service import CallsWriter, Principal, ProblemError
 from fastapi import APIRouter, Request
 
+from intake.publishing import ensure_ready, publish
 from intake.schemas import Accepted, CallCreate
 
 router = APIRouter(prefix="/v1", tags=["calls"])
-SOURCE = "/callcenter/intake"
 
 
 @router.post("/calls", status_code=202, response_model=Accepted)
-async def report_call(body: CallCreate, request: Request, _who: Operator) -> Accepted:
+async def report_call(body: CallCreate, request: Request, caller: CallsWriter) -> Accepted:
     """An inbound call arrived; routing queues it once `call.received` is in the log."""
+    ensure_ready(request)
     event = CallReceived(
         call_id=str(uuid.uuid4()),
-        tenant_id=body.tenant_id,
+        tenant_id=_tenant_of(request, caller, body.tenant_id),
         caller_phone=body.caller_phone,
         customer_ref=body.customer_ref,
         language=body.language,
@@ -32,13 +30,18 @@ async def report_call(body: CallCreate, request: Request, _who: Operator) -> Acc
         required_skills=body.required_skills,
         received_at=utc_now(),
     )
-    position = await _publish(request, event)
+    position = await publish(request, event)
     return Accepted(call_id=event.call_id, position=str(position))
 
 
-async def _publish(request: Request, event: CallReceived) -> Position:
-    producer: EventProducer = request.app.state.producer
-    if not request.app.state.runtime.readiness().get("producer"):
-        raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
-    envelope = wrap(event, source=SOURCE, correlation_id=current_correlation_id())
-    return await producer.publish(envelope)
+def _tenant_of(request: Request, caller: Principal, named: str | None) -> str:
+    """A key acts for its own tenant; the operator names an existing one."""
+    if caller.tenant_id is not None:
+        if named not in (None, caller.tenant_id):
+            raise ProblemError(404, f"No tenant {named!r}.")
+        return caller.tenant_id
+    if named is None:
+        raise ProblemError(422, "The operator must name `tenant_id`.")
+    if named not in request.app.state.directory.directory.tenants:
+        raise ProblemError(404, f"No tenant {named!r}.")
+    return named

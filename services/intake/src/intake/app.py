@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from intake.api import router
 from intake.settings import IntakeSettings
+from intake.tenants_api import router as tenants_router
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -19,7 +20,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="Calls reported by client companies and the telephony.",
         settings=settings,
         components=[ProducerComponent(producer)],
-        routers=[router],
+        routers=[router, tenants_router],
     )
     app.state.producer = producer
     return app

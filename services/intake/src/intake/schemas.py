@@ -22,7 +22,9 @@ class CallCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tenant_id: Name = Field(description="The client company (only the operator names it)")
+    tenant_id: Name | None = Field(
+        None, description="The tenant; a tenant's key implies its own, the operator names one"
+    )
     caller_phone: E164 | None = Field(None, description="The caller's number in E.164")
     customer_ref: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
     language: LanguageTag = Field(description="BCP 47 language tag, e.g. de or de-AT")

@@ -1,0 +1,111 @@
+"""Reading a whole topic into every instance's memory (no consumer group, no commits).
+
+For small, slowly changing state that every instance of every service needs in full, such as
+the tenants and their API keys: each instance assigns itself all partitions, reads from offset
+zero and then follows the topic, so a change reaches all of them within a fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from callcenter_events.consumer import raw_records
+from callcenter_events.envelope import Envelope
+from callcenter_events.reading import Reader
+
+log = structlog.get_logger(__name__)
+
+
+class BroadcastReader:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        apply: Callable[[Envelope], None],
+        *,
+        reader: Reader | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap_servers
+        self._topic = topic
+        self._apply = apply
+        self._reader = reader or Reader()
+        self._consumer: Any = None
+        self._targets: dict[TopicPartition, int] = {}
+        self._caught_up = False
+        self._stopping = False
+
+    @property
+    def caught_up(self) -> bool:
+        return self._caught_up
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=100,
+        )
+        await consumer.start()
+        try:
+            partitions = await _partitions(self._bootstrap, self._topic)
+            assigned = [TopicPartition(self._topic, p) for p in partitions]
+            consumer.assign(assigned)
+            await consumer.seek_to_beginning(*assigned)
+            self._targets = dict(await consumer.end_offsets(assigned))
+        except BaseException:
+            await consumer.stop()
+            raise
+        self._consumer = consumer
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            polled = await self._consumer.getmany(timeout_ms=100, max_records=1000)
+            batch, failed = self._reader.read(raw_records(polled))
+            for failure in failed:
+                log.error("broadcast_record_skipped", topic=failure.topic, reason=failure.reason)
+            for envelope in batch.envelopes:
+                self._apply(envelope)
+            if not self._caught_up:
+                self._caught_up = await self._reached(self._targets)
+
+    async def catch_up(self, timeout: float) -> bool:
+        """Wait (at most `timeout` s) until everything written to the topic up to now is read."""
+        targets = dict(await self._consumer.end_offsets(list(self._targets)))
+        deadline = time.monotonic() + timeout
+        while not await self._reached(targets):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    async def _reached(self, targets: dict[TopicPartition, int]) -> bool:
+        for tp, end in targets.items():
+            if await self._consumer.position(tp) < end:
+                return False
+        return True
+
+
+async def _partitions(bootstrap_servers: str, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="broadcast")
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = sorted(p["partition"] for p in described.get("partitions", []))
+    if described.get("error_code") or not partitions:
+        raise LookupError(f"topic {topic} does not exist (error {described.get('error_code')})")
+    return partitions

@@ -1,0 +1,33 @@
+"""Writing intake's events: only when connected, always answering the log position."""
+
+from __future__ import annotations
+
+from callcenter_events import Event, Position, wrap
+from callcenter_events.producer import EventProducer
+from callcenter_service import ProblemError
+from callcenter_service.correlation import current_correlation_id
+from callcenter_service.runtime import DirectoryComponent
+from fastapi import Request
+
+SOURCE = "/callcenter/intake"
+OWN_WRITE_WAIT_S = 5.0
+
+
+def ensure_ready(request: Request) -> None:
+    """Writes need the producer and a complete tenant directory; until then: 503, retry."""
+    if not all(request.app.state.runtime.readiness().values()):
+        raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
+
+
+async def publish(request: Request, event: Event) -> Position:
+    producer: EventProducer = request.app.state.producer
+    envelope = wrap(event, source=SOURCE, correlation_id=current_correlation_id())
+    return await producer.publish(envelope)
+
+
+async def publish_to_directory(request: Request, event: Event) -> Position:
+    """Publish a tenants-topic event and wait until this instance's directory has read it."""
+    position = await publish(request, event)
+    directory: DirectoryComponent = request.app.state.directory
+    await directory.catch_up(OWN_WRITE_WAIT_S)
+    return position
