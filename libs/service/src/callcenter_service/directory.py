@@ -6,7 +6,9 @@ belongs to. The runtime keeps it fed (see `callcenter_service.runtime.DirectoryC
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -90,3 +92,14 @@ class TenantDirectory:
 def _api_key(event: ApiKeyCreated) -> ApiKey:
     scopes = frozenset(scope.value for scope in event.scopes)
     return ApiKey(event.key_id, event.tenant_id, scopes, event.key_hash, event.name)
+
+
+def derived_api_key(secret: bytes, label: str) -> tuple[str, str]:
+    """A `(key_id, api_key)` that only the holder of `secret` can compute again from `label`.
+
+    Lets intake answer a retried key creation (same Idempotency-Key) with the same key without
+    ever storing the key itself.
+    """
+    digest = hmac.new(secret, f"api-key/{label}".encode(), hashlib.sha256).digest()
+    key_id = digest[:8].hex()
+    return key_id, f"cck_{key_id}_{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"

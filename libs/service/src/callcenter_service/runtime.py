@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import structlog
@@ -173,3 +173,22 @@ class DirectoryComponent:
         if not self.ready():
             return False
         return await self._reader.catch_up(timeout)
+
+
+class StoreComponent:
+    """A service's own database: its tables are created at start (retried like any start)."""
+
+    def __init__(self, name: str, create_tables: Callable[[], None]) -> None:
+        self.name = name
+        self._create_tables = create_tables
+        self._ready = False
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._create_tables)
+        self._ready = True
+
+    async def stop(self) -> None:
+        self._ready = False
+
+    def ready(self) -> bool:
+        return self._ready

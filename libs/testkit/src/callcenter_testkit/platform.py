@@ -37,6 +37,7 @@ def start_platform(
         "CALLCENTER_TOPIC_PREFIX": topic_prefix,
         "CALLCENTER_OPERATOR_TOKEN": OPERATOR_TOKEN,
         "DATABASE_URL": database_url,
+        "INTAKE_DATABASE_URL": f"sqlite:///{log_dir / 'intake.sqlite3'}",
         "LOG_LEVEL": "INFO",
     }
     services = {

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from callcenter_events.store import ProjectionStore, make_engine
+from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
 from callcenter_service import create_service_app
 from callcenter_service.runtime import Component, ProducerComponent
 from callcenter_service.wiring import event_producer
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 
 from analytics.api import router
 from analytics.projections import PROJECTIONS
@@ -19,7 +16,7 @@ from analytics.settings import AnalyticsSettings
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or AnalyticsSettings()
-    _make_sqlite_folder(settings.database_url)
+    make_sqlite_folder(settings.database_url)
     engine = make_engine(settings.database_url)
     producer = event_producer(settings, "analytics")
     runners = {
@@ -38,9 +35,3 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     )
     app.state.runners = runners
     return app
-
-
-def _make_sqlite_folder(database_url: str) -> None:
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)

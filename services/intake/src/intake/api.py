@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
-import uuid
-
 from callcenter_events import utc_now
 from callcenter_events.models import CallReceived
 from callcenter_service import CallsWriter, Principal, ProblemError
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
+from intake.idempotency import Claim
 from intake.publishing import ensure_ready, publish
 from intake.schemas import Accepted, CallCreate
+from intake.writes import idempotent_write
 
 router = APIRouter(prefix="/v1", tags=["calls"])
 
 
 @router.post("/calls", status_code=202, response_model=Accepted)
-async def report_call(body: CallCreate, request: Request, caller: CallsWriter) -> Accepted:
-    """An inbound call arrived; routing queues it once `call.received` is in the log."""
+async def report_call(
+    body: CallCreate, request: Request, caller: CallsWriter
+) -> Accepted | JSONResponse:
+    """An inbound call arrived; routing queues it once `call.received` is in the log.
+
+    Safe to retry with the same `Idempotency-Key`: the call is reported once.
+    """
     ensure_ready(request)
+
+    async def write(claim: Claim) -> Accepted:
+        return await _report(request, caller, body, claim)
+
+    return await idempotent_write(request, caller, 202, write)  # type: ignore[return-value]
+
+
+async def _report(request: Request, caller: Principal, body: CallCreate, claim: Claim) -> Accepted:
     event = CallReceived(
-        call_id=str(uuid.uuid4()),
+        call_id=claim.derived_id("call"),
         tenant_id=_tenant_of(request, caller, body.tenant_id),
         caller_phone=body.caller_phone,
         customer_ref=body.customer_ref,
@@ -30,7 +44,7 @@ async def report_call(body: CallCreate, request: Request, caller: CallsWriter) -
         required_skills=body.required_skills,
         received_at=utc_now(),
     )
-    position = await publish(request, event)
+    position = await publish(request, event, event_id=claim.derived_id("call.received"))
     return Accepted(call_id=event.call_id, position=str(position))
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from callcenter_events.store import make_engine, make_sqlite_folder
 from callcenter_service import create_service_app
-from callcenter_service.runtime import ProducerComponent
+from callcenter_service.runtime import ProducerComponent, StoreComponent
 from callcenter_service.wiring import event_producer
 from fastapi import FastAPI
 
 from intake.api import router
+from intake.idempotency import IdempotencyStore
 from intake.settings import IntakeSettings
 from intake.tenants_api import router as tenants_router
 
@@ -15,12 +17,18 @@ from intake.tenants_api import router as tenants_router
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     producer = event_producer(settings, "intake")
+    make_sqlite_folder(settings.database_url)
+    idempotency = IdempotencyStore(make_engine(settings.database_url))
     app = create_service_app(
         name="intake",
         description="Calls reported by client companies and the telephony.",
         settings=settings,
-        components=[ProducerComponent(producer)],
+        components=[
+            StoreComponent("store", idempotency.create_tables),
+            ProducerComponent(producer),
+        ],
         routers=[router, tenants_router],
     )
     app.state.producer = producer
+    app.state.idempotency = idempotency
     return app

@@ -19,9 +19,11 @@ def ensure_ready(request: Request) -> None:
         raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
 
 
-async def publish(request: Request, event: Event) -> Position:
+async def publish(request: Request, event: Event, *, event_id: str | None = None) -> Position:
     producer: EventProducer = request.app.state.producer
-    envelope = wrap(event, source=SOURCE, correlation_id=current_correlation_id())
+    envelope = wrap(
+        event, source=SOURCE, correlation_id=current_correlation_id(), event_id=event_id
+    )
     return await producer.publish(envelope)
 
 

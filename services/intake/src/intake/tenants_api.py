@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from callcenter_events import utc_now
 from callcenter_events.models import (
@@ -14,12 +13,20 @@ from callcenter_events.models import (
     TenantSettings,
 )
 from callcenter_service import Caller, Operator, ProblemError
-from callcenter_service.directory import TenantDirectory, hash_key, new_api_key
+from callcenter_service.directory import (
+    TenantDirectory,
+    derived_api_key,
+    hash_key,
+    new_api_key,
+)
 from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake.idempotency import Claim
 from intake.publishing import ensure_ready, publish_to_directory
 from intake.schemas import Name
+from intake.writes import idempotent_write
 
 router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
 TenantId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
@@ -80,10 +87,20 @@ def _tenant(request: Request, tenant_id: str) -> TenantCreated:
 
 
 @router.post("", status_code=201, response_model=Tenant)
-async def create_tenant(body: TenantCreate, request: Request, _op: Operator) -> Tenant:
+async def create_tenant(
+    body: TenantCreate, request: Request, operator: Operator
+) -> Tenant | JSONResponse:
     """A client company becomes a tenant."""
     ensure_ready(request)
-    tenant_id = body.tenant_id or f"t-{secrets.token_hex(6)}"
+
+    async def write(claim: Claim) -> Tenant:
+        return await _create_tenant(request, body, claim)
+
+    return await idempotent_write(request, operator, 201, write)  # type: ignore[return-value]
+
+
+async def _create_tenant(request: Request, body: TenantCreate, claim: Claim) -> Tenant:
+    tenant_id = body.tenant_id or f"t-{claim.derived_id('tenant')[:12]}"
     if tenant_id in _directory(request).tenants:
         raise ProblemError(409, f"Tenant {tenant_id!r} exists already.")
     event = TenantCreated(
@@ -106,12 +123,42 @@ async def get_tenant(tenant_id: TenantId, request: Request, caller: Caller) -> T
 
 @router.post("/{tenant_id}/api-keys", status_code=201, response_model=KeyCreated)
 async def create_api_key(
-    tenant_id: TenantId, body: KeyCreate, request: Request, _op: Operator
-) -> KeyCreated:
-    """A new API key with scopes; the answer is the only place the key is ever shown."""
+    tenant_id: TenantId, body: KeyCreate, request: Request, operator: Operator
+) -> KeyCreated | JSONResponse:
+    """A new API key with scopes; the answer is the only place the key is ever shown.
+
+    A retry with the same `Idempotency-Key` answers the same key again: it is derived from the
+    key, never stored.
+    """
     ensure_ready(request)
     _tenant(request, tenant_id)
-    key_id, api_key = new_api_key()
+
+    async def write(claim: Claim) -> KeyCreated:
+        return await _create_key(request, tenant_id, body, claim)
+
+    return await idempotent_write(  # type: ignore[return-value]
+        request, operator, 201, write, secret_fields=("api_key",), restore=_restore_key
+    )
+
+
+def _key_for(request: Request, claim_owner: str, idempotency_key: str | None) -> tuple[str, str]:
+    if idempotency_key is None:
+        return new_api_key()
+    secret = request.app.state.settings.operator_token.get_secret_value().encode()
+    return derived_api_key(secret, f"{claim_owner}/{idempotency_key}")
+
+
+def _restore_key(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    _key_id, api_key = _key_for(request, "operator", request.headers.get("idempotency-key"))
+    return body | {"api_key": api_key}
+
+
+async def _create_key(
+    request: Request, tenant_id: str, body: KeyCreate, claim: Claim
+) -> KeyCreated:
+    key_id, api_key = _key_for(request, claim.owner, claim.key)
+    if key_id in _directory(request).keys:
+        raise ProblemError(409, "This API key exists already.")
     scopes = sorted(set(body.scopes))
     event = ApiKeyCreated(
         tenant_id=tenant_id,
