@@ -191,3 +191,21 @@ async def test_another_tenants_data_is_404_and_unchanged(platform: Platform) -> 
             headers=bearer(acme),
         )
         assert [(r["tenant_id"], r["offered"]) for r in acme_rows.json()["rows"]] == [("acme", 1)]
+
+
+async def test_a_key_over_its_tenants_rate_gets_429_with_retry_after(platform: Platform) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        created = await client.post(
+            f"{platform.url('intake')}/v1/tenants",
+            json={"tenant_id": "slow", "name": "Slow", "settings": {"api_rate_limit_per_s": 1}},
+            headers=platform.auth,
+        )
+        assert created.status_code == 201
+        key = await create_api_key(client, platform, "slow", ["calls:read"])
+        answers = [
+            await client.get(f"{platform.url('surveys')}/v1/whoami", headers=bearer(key))
+            for _ in range(4)
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 429, 429]
+        assert answers[2].headers["retry-after"] == "1"
+        assert answers[2].headers["content-type"] == "application/problem+json"

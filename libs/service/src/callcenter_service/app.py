@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI
 
 from callcenter_service import health, whoami
 from callcenter_service.correlation import CorrelationMiddleware
+from callcenter_service.limits import BodySizeLimit, RateLimiter
 from callcenter_service.logs import configure_logging
 from callcenter_service.problems import install_problem_handlers
 from callcenter_service.runtime import Component, DirectoryComponent, Runtime
@@ -57,6 +58,8 @@ def create_service_app(
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.directory = directory
+    app.state.rate_limiter = RateLimiter()
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
     install_problem_handlers(app)
     app.include_router(health.router)

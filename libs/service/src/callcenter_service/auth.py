@@ -19,6 +19,7 @@ from callcenter_events.models import Scope
 from fastapi import Depends, Request
 
 from callcenter_service.directory import OPERATOR, Principal, key_id_of
+from callcenter_service.limits import RateLimiter, retry_after
 from callcenter_service.problems import ProblemError
 from callcenter_service.settings import ServiceSettings
 
@@ -47,7 +48,24 @@ async def authenticate(request: Request) -> Principal:
         raise ProblemError(
             401, "The token is not valid (unknown or revoked).", headers=UNAUTHORIZED
         )
+    _limit_rate(request, principal)
     return principal
+
+
+def _limit_rate(request: Request, principal: Principal) -> None:
+    """Each key gets its tenant's rate (per instance of the service)."""
+    tenant = request.app.state.directory.directory.tenants.get(principal.tenant_id)
+    if tenant is None or principal.key_id is None:
+        return
+    limiter: RateLimiter = request.app.state.rate_limiter
+    rate = tenant.settings.api_rate_limit_per_s
+    wait = limiter.wait_needed(principal.key_id, rate)
+    if wait > 0:
+        raise ProblemError(
+            429,
+            f"Too many requests for this API key; the limit is {rate:g} per second.",
+            headers={"Retry-After": retry_after(wait)},
+        )
 
 
 def require(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:

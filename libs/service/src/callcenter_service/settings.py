@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
         1, ge=1, validation_alias=AliasChoices("CALLCENTER_TOPIC_REPLICATION_FACTOR")
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL"))
+    max_body_bytes: int = Field(
+        256 * 1024, ge=1024, validation_alias=AliasChoices("CALLCENTER_MAX_BODY_BYTES")
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

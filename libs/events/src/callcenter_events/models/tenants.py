@@ -31,6 +31,9 @@ class TenantSettings(BaseModel):
     short_abandon_s: int = Field(5, ge=0, le=600)
     post_call_survey_id: str | None = Field(None, max_length=64)
     wrap_up_limit_s: int = Field(120, ge=0, le=3600)
+    api_rate_limit_per_s: float = Field(
+        50, ge=1, le=10_000, description="Requests per second per API key (bursts of 2 s)"
+    )
 
 
 @REGISTRY.register("tenant.created", version=1, topic=TENANTS, key="tenant_id", owner="intake")
