@@ -6,8 +6,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from callcenter_service.auth import Caller
+from callcenter_service.problems import COMMON_PROBLEMS
 
-router = APIRouter(prefix="/v1", tags=["auth"])
+router = APIRouter(prefix="/v1", tags=["auth"], responses=COMMON_PROBLEMS)
 
 
 class Identity(BaseModel):

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from callcenter_events import Position
 from callcenter_service import AnalyticsReader, Principal, ProblemError
+from callcenter_service.problems import COMMON_PROBLEMS
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -17,7 +18,7 @@ from analytics.periods import Interval
 from analytics.queries import FORMULA_VERSION, GROUPS, CallsQuery, calls_report
 from analytics.runner import ProjectionRunner
 
-router = APIRouter(prefix="/v1", tags=["analytics"])
+router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
 MAX_RANGE = timedelta(days=400)
 POSITION_WAIT_S = 5.0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from callcenter_events import utc_now
 from callcenter_events.models import CallReceived
 from callcenter_service import CallsWriter, Principal, ProblemError
+from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -13,7 +14,7 @@ from intake.publishing import ensure_ready, publish
 from intake.schemas import Accepted, CallCreate
 from intake.writes import idempotent_write
 
-router = APIRouter(prefix="/v1", tags=["calls"])
+router = APIRouter(prefix="/v1", tags=["calls"], responses=COMMON_PROBLEMS | problem_responses(409))
 
 
 @router.post("/calls", status_code=202, response_model=Accepted)

@@ -19,6 +19,7 @@ from callcenter_service.directory import (
     hash_key,
     new_api_key,
 )
+from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +29,9 @@ from intake.publishing import ensure_ready, publish_to_directory
 from intake.schemas import Name
 from intake.writes import idempotent_write
 
-router = APIRouter(prefix="/v1/tenants", tags=["tenants"])
+router = APIRouter(
+    prefix="/v1/tenants", tags=["tenants"], responses=COMMON_PROBLEMS | problem_responses(409)
+)
 TenantId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 
 
