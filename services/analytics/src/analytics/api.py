@@ -11,12 +11,12 @@ from typing import Annotated, Any
 from callcenter_events import Position
 from callcenter_service import AnalyticsReader, Principal, ProblemError
 from callcenter_service.problems import COMMON_PROBLEMS
+from callcenter_service.projection import ProjectionRunner
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from analytics.periods import Interval
 from analytics.queries import FORMULA_VERSION, GROUPS, CallsQuery, calls_report
-from analytics.runner import ProjectionRunner
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
 MAX_RANGE = timedelta(days=400)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
 from callcenter_service import create_service_app
+from callcenter_service.projection import ProjectionRunner
 from callcenter_service.runtime import Component, ProducerComponent
 from callcenter_service.wiring import event_producer
 from fastapi import FastAPI
 
 from analytics.api import router
 from analytics.projections import PROJECTIONS
-from analytics.runner import ProjectionRunner
 from analytics.settings import AnalyticsSettings
 
 
@@ -20,7 +20,9 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
     producer = event_producer(settings, "analytics")
     runners = {
-        p.name: ProjectionRunner(ProjectionStore(engine, p), settings, producer)
+        p.name: ProjectionRunner(
+            ProjectionStore(engine, p), settings, producer, service="analytics"
+        )
         for p in PROJECTIONS
     }
     components: list[Component] = [ProducerComponent(producer)]

@@ -9,11 +9,11 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 from analytics.projections.calls import CallFact, CallsProjection
-from analytics.runner import ProjectionRunner
 from analytics.settings import AnalyticsSettings
 from callcenter_events.producer import EventProducer
 from callcenter_events.store import ProjectionStore, make_engine
 from callcenter_events.topics import CALLS
+from callcenter_service.projection import ProjectionRunner
 from callcenter_testkit import eventually
 from sqlmodel import Session, select
 
@@ -55,7 +55,9 @@ async def test_version_1_event_in_the_log_is_projected(
     settings = AnalyticsSettings(kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix)
     engine = make_engine(f"sqlite:///{tmp_path / 'analytics.sqlite3'}")
     producer = EventProducer(kafka_bootstrap, client_id="upcast-test", topic_prefix=topic_prefix)
-    runner = ProjectionRunner(ProjectionStore(engine, CallsProjection()), settings, producer)
+    runner = ProjectionRunner(
+        ProjectionStore(engine, CallsProjection()), settings, producer, service="analytics"
+    )
     await producer.start()
     await runner.component.start()
     try:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from callcenter_events.store import make_engine, make_sqlite_folder
+from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
 from callcenter_service import create_service_app
+from callcenter_service.projection import ProjectionRunner
 from callcenter_service.runtime import ProducerComponent, StoreComponent
 from callcenter_service.wiring import event_producer
 from fastapi import FastAPI
 
 from intake.api import router
+from intake.callstore import CallProjection, CallStore
 from intake.idempotency import IdempotencyStore
+from intake.lifecycle_api import router as lifecycle_router
 from intake.settings import IntakeSettings
 from intake.tenants_api import router as tenants_router
 
@@ -18,7 +21,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     producer = event_producer(settings, "intake")
     make_sqlite_folder(settings.database_url)
-    idempotency = IdempotencyStore(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    idempotency = IdempotencyStore(engine)
+    calls = ProjectionRunner(
+        ProjectionStore(engine, CallProjection()), settings, producer, service="intake"
+    )
     app = create_service_app(
         name="intake",
         description="Calls reported by client companies and the telephony.",
@@ -26,9 +33,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         components=[
             StoreComponent("store", idempotency.create_tables),
             ProducerComponent(producer),
+            calls.component,
         ],
-        routers=[router, tenants_router],
+        routers=[router, lifecycle_router, tenants_router],
+        receives=CallProjection.types,
     )
     app.state.producer = producer
     app.state.idempotency = idempotency
+    app.state.calls = CallStore(engine)
     return app

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
+from callcenter_events.models import HangupBy, Outcome
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
@@ -42,3 +44,54 @@ class CallCreate(BaseModel):
 class Accepted(BaseModel):
     call_id: str
     position: str = Field(description="Log position of the event: topic:partition:offset")
+
+
+class Hangup(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"by": "caller"}, {"by": "agent"}]}
+    )
+
+    by: HangupBy
+    outcome: Outcome | None = Field(None, description="Outbound calls only")
+
+
+class WrapUp(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"disposition": "resolved", "notes": "refund issued"}]},
+    )
+
+    disposition: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class Transition(BaseModel):
+    call_id: str
+    state: str
+    position: str
+
+
+class TimelineItem(BaseModel):
+    type: str
+    time: datetime
+
+
+class CallView(BaseModel):
+    call_id: str
+    tenant_id: str
+    direction: str
+    state: str = Field(description="queued, offered, connected, wrap_up, completed, abandoned")
+    agent_id: str | None
+    topic: str
+    language: str
+    priority: int
+    customer_ref: str | None
+    received_at: datetime
+    timeline: list[TimelineItem]
+
+
+class CallPage(BaseModel):
+    calls: list[CallView]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end"
+    )

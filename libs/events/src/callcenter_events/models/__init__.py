@@ -1,6 +1,15 @@
 """The event models of the platform. Importing this package registers every event type."""
 
-from callcenter_events.models.calls import CallQueued, CallReceived, Direction
+from callcenter_events.models.calls import (
+    CallAbandoned,
+    CallEnded,
+    CallQueued,
+    CallReceived,
+    CallWrappedUp,
+    Direction,
+    HangupBy,
+    Outcome,
+)
 from callcenter_events.models.tenants import (
     ApiKeyCreated,
     ApiKeyRevoked,
@@ -12,9 +21,14 @@ from callcenter_events.models.tenants import (
 __all__ = [
     "ApiKeyCreated",
     "ApiKeyRevoked",
+    "CallAbandoned",
+    "CallEnded",
     "CallQueued",
     "CallReceived",
+    "CallWrappedUp",
     "Direction",
+    "HangupBy",
+    "Outcome",
     "Scope",
     "TenantCreated",
     "TenantSettings",

@@ -55,3 +55,50 @@ class CallQueued(Event):
     priority: int = Field(ge=0, le=10)
     requirements: SkillLevels
     queued_at: datetime
+
+
+class HangupBy(StrEnum):
+    CALLER = "caller"
+    AGENT = "agent"
+
+
+class Outcome(StrEnum):
+    """How an outbound call went."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    VOICEMAIL = "voicemail"
+
+
+@REGISTRY.register("call.abandoned", version=1, topic=CALLS, key="call_id", owner="intake")
+class CallAbandoned(Event):
+    """The call ended before it was connected to an agent."""
+
+    call_id: str
+    tenant_id: str
+    by: HangupBy
+    outcome: Outcome | None = None
+    abandoned_at: datetime
+
+
+@REGISTRY.register("call.ended", version=1, topic=CALLS, key="call_id", owner="intake")
+class CallEnded(Event):
+    """The conversation with the agent ended; wrap-up begins."""
+
+    call_id: str
+    tenant_id: str
+    by: HangupBy
+    outcome: Outcome | None = None
+    ended_at: datetime
+
+
+@REGISTRY.register("call.wrapped_up", version=1, topic=CALLS, key="call_id", owner="intake")
+class CallWrappedUp(Event):
+    """The agent finished the call's paperwork: its disposition and notes."""
+
+    call_id: str
+    tenant_id: str
+    disposition: str
+    notes: PersonalStr | None = None
+    wrapped_up_at: datetime

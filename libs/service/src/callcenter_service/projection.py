@@ -1,4 +1,4 @@
-"""One projection at work: its store (rows + positions) and the consumer that feeds it."""
+"""One projection at work in a service: its store (rows + positions) and the consumer."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from callcenter_events import Position
 from callcenter_events.consumer import BATCHING, EventConsumer
 from callcenter_events.producer import EventProducer
 from callcenter_events.store import ProjectionStore
+
 from callcenter_service.runtime import ConsumerComponent
 from callcenter_service.settings import ServiceSettings
 from callcenter_service.wiring import event_consumer
@@ -20,12 +21,14 @@ class ProjectionRunner:
         store: ProjectionStore,
         settings: ServiceSettings,
         producer: EventProducer,
+        *,
+        service: str,
     ) -> None:
         self.store = store
         projection = store.projection
         self.consumer: EventConsumer = event_consumer(
             settings,
-            group=f"analytics.{projection.name}.v{projection.version}",
+            group=f"{service}.{projection.name}.v{projection.version}",
             topics=list(projection.topics),
             handler=store.handle,
             producer=producer,
