@@ -92,6 +92,22 @@ async def test_wrap_up_before_the_conversation_ended_is_409(platform: Platform) 
         assert inbound_outcome.status_code == 422
 
 
+async def test_a_read_can_wait_for_its_own_write(platform: Platform) -> None:
+    intake = platform.url("intake")
+    async with httpx.AsyncClient(headers=platform.auth, timeout=10) as client:
+        await create_tenant(client, platform, "acme")
+        posted = (await client.post(f"{intake}/v1/calls", json=CALL)).json()
+        view = await client.get(
+            f"{intake}/v1/calls/{posted['call_id']}", params={"min_position": posted["position"]}
+        )
+        assert view.status_code == 200
+        assert view.json()["state"] == "queued"
+        foreign = await client.get(
+            f"{intake}/v1/calls/{posted['call_id']}", params={"min_position": "elsewhere:0:1"}
+        )
+        assert foreign.status_code == 400
+
+
 async def test_50_concurrent_hangups_write_one_event(
     platform: Platform, kafka_bootstrap: str
 ) -> None:

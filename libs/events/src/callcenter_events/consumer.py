@@ -99,6 +99,10 @@ class EventConsumer:
         self._consumer: Any = None
 
     @property
+    def topics(self) -> list[str]:
+        return list(self._topics)
+
+    @property
     def caught_up(self) -> bool:
         """True once every assigned partition was read up to its end at the first assignment.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from callcenter_events import Position
@@ -10,9 +11,12 @@ from callcenter_events.consumer import BATCHING, EventConsumer
 from callcenter_events.producer import EventProducer
 from callcenter_events.store import ProjectionStore
 
+from callcenter_service.problems import ProblemError
 from callcenter_service.runtime import ConsumerComponent
 from callcenter_service.settings import ServiceSettings
 from callcenter_service.wiring import event_consumer
+
+POSITION_WAIT_S = 5.0
 
 
 class ProjectionRunner:
@@ -37,6 +41,32 @@ class ProjectionRunner:
             tuning=BATCHING,
         )
         self.component = ProjectionComponent(self)
+
+    async def wait_for(self, min_position: str | None) -> None:
+        """Read-your-writes: wait (bounded) until the write at `min_position` is projected."""
+        if not min_position:
+            return
+        position = self._parse(min_position)
+        deadline = time.monotonic() + POSITION_WAIT_S
+        while not await asyncio.to_thread(self.reached, position):
+            if time.monotonic() > deadline:
+                raise ProblemError(
+                    503,
+                    "The projection has not reached that position yet.",
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(0.02)
+
+    def _parse(self, text: str) -> Position:
+        try:
+            position = Position.parse(text)
+        except ValueError:
+            raise ProblemError(
+                400, "`min_position` is topic:partition:offset as a write answered."
+            ) from None
+        if position.topic not in self.consumer.topics:
+            raise ProblemError(400, f"This read does not follow topic {position.topic!r}.")
+        return position
 
     def reached(self, position: Position) -> bool:
         stored = self.store.positions([(position.topic, position.partition)])

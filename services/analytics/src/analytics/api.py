@@ -8,7 +8,6 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from callcenter_events import Position
 from callcenter_service import AnalyticsReader, Principal, ProblemError
 from callcenter_service.problems import COMMON_PROBLEMS
 from callcenter_service.projection import ProjectionRunner
@@ -20,7 +19,6 @@ from analytics.queries import FORMULA_VERSION, GROUPS, CallsQuery, calls_report
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
 MAX_RANGE = timedelta(days=400)
-POSITION_WAIT_S = 5.0
 
 
 @router.get("/analytics/calls")
@@ -38,8 +36,7 @@ async def calls(
 ) -> Response:
     """Offered calls per tenant and period (UTC), optionally grouped by topic and language."""
     runner: ProjectionRunner = request.app.state.runners["calls"]
-    if min_position:
-        await _wait_for(runner, _parse_position(min_position))
+    await runner.wait_for(min_position)
     query = _calls_query(from_, to, interval, group_by, _scope(caller, tenant_id))
     rows = await asyncio.to_thread(calls_report, runner.store.engine, query)
     if "text/csv" in request.headers.get("accept", ""):
@@ -94,27 +91,6 @@ def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ProblemError(400, "Times need an offset (RFC 3339), e.g. 2026-01-31T00:00:00Z.")
     return moment
-
-
-def _parse_position(text: str) -> Position:
-    try:
-        return Position.parse(text)
-    except ValueError:
-        raise ProblemError(
-            400, "`min_position` is topic:partition:offset as a write answered."
-        ) from None
-
-
-async def _wait_for(runner: ProjectionRunner, position: Position) -> None:
-    deadline = asyncio.get_running_loop().time() + POSITION_WAIT_S
-    while not await asyncio.to_thread(runner.reached, position):
-        if asyncio.get_running_loop().time() > deadline:
-            raise ProblemError(
-                503,
-                "The projection has not reached that position yet.",
-                headers={"Retry-After": "1"},
-            )
-        await asyncio.sleep(0.02)
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> Response:

@@ -41,4 +41,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.producer = producer
     app.state.idempotency = idempotency
     app.state.calls = CallStore(engine)
+    app.state.call_projection = calls
     return app

@@ -78,9 +78,17 @@ async def wrap_up(call_id: str, body: WrapUp, request: Request, caller: CallsWri
     return await _transition(request, call, "wrap-up", WRAP_UP_FROM, event_for)
 
 
+MinPosition = Annotated[
+    str | None, Query(description="Wait (up to 5 s) until the write at this position shows")
+]
+
+
 @router.get("/{call_id}", response_model=CallView)
-async def get_call(call_id: str, request: Request, caller: CallsReader) -> CallView:
+async def get_call(
+    call_id: str, request: Request, caller: CallsReader, min_position: MinPosition = None
+) -> CallView:
     """The call's state and timeline."""
+    await request.app.state.call_projection.wait_for(min_position)
     store: CallStore = request.app.state.calls
     found = await asyncio.to_thread(store.get, call_id)
     if found is None or not caller.sees(found[0].tenant_id):
@@ -99,8 +107,10 @@ async def list_calls(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
     tenant_id: str | None = None,
+    min_position: MinPosition = None,
 ) -> CallPage:
     """Newest first, `limit` at a time; follow `next_cursor` for the next page."""
+    await request.app.state.call_projection.wait_for(min_position)
     if caller.tenant_id is not None and tenant_id not in (None, caller.tenant_id):
         raise ProblemError(404, f"No tenant {tenant_id!r}.")
     store: CallStore = request.app.state.calls
