@@ -67,6 +67,8 @@ async def test_a_call_is_queued_then_abandoned_with_its_timeline(platform: Platf
         assert hung_up.json()["state"] == "abandoned"
         view = (await client.get(f"{intake}/v1/calls/{call_id}")).json()
         assert view["state"] == "abandoned"
+        assert view["received_at"].endswith(("Z", "+00:00")), "times carry their offset"
+        assert all(item["time"].endswith(("Z", "+00:00")) for item in view["timeline"])
         assert view["timeline"][-1]["type"] == "call.abandoned"
 
         again = await client.post(f"{intake}/v1/calls/{call_id}/hangup", json={"by": "agent"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
@@ -35,7 +35,7 @@ WRAP_UP_FROM = ("wrap_up",)
 async def hang_up(call_id: str, body: Hangup, request: Request, caller: CallsWriter) -> Transition:
     """Before connect the call is abandoned; after connect the conversation ends."""
     ensure_ready(request)
-    call = await _visible_call(request, caller, call_id)
+    call, _timeline = await _visible(request, caller, call_id)
     if body.outcome is not None and call.direction != "outbound":
         raise ProblemError(422, "`outcome` is only for outbound calls.")
 
@@ -64,7 +64,7 @@ async def hang_up(call_id: str, body: Hangup, request: Request, caller: CallsWri
 async def wrap_up(call_id: str, body: WrapUp, request: Request, caller: CallsWriter) -> Transition:
     """The agent's disposition and notes, once the conversation has ended."""
     ensure_ready(request)
-    call = await _visible_call(request, caller, call_id)
+    call, _timeline = await _visible(request, caller, call_id)
 
     def event_for(_state: str) -> Event:
         return CallWrappedUp(
@@ -89,11 +89,7 @@ async def get_call(
 ) -> CallView:
     """The call's state and timeline."""
     await request.app.state.call_projection.wait_for(min_position)
-    store: CallStore = request.app.state.calls
-    found = await asyncio.to_thread(store.get, call_id)
-    if found is None or not caller.sees(found[0].tenant_id):
-        raise ProblemError(404, f"No call {call_id!r}.")
-    return _view(*found)
+    return _view(*await _visible(request, caller, call_id))
 
 
 @router.get("", response_model=CallPage)
@@ -130,12 +126,15 @@ async def list_calls(
     return CallPage(calls=views, next_cursor=_encode_cursor(last) if last else None)
 
 
-async def _visible_call(request: Request, caller: Principal, call_id: str) -> IntakeCall:
+async def _visible(
+    request: Request, caller: Principal, call_id: str
+) -> tuple[IntakeCall, list[TimelineEntry]]:
+    """The call and its timeline, if the caller may see it; 404 alike for unknown and foreign."""
     store: CallStore = request.app.state.calls
     found = await asyncio.to_thread(store.get, call_id)
     if found is None or not caller.sees(found[0].tenant_id):
         raise ProblemError(404, f"No call {call_id!r}.")
-    return found[0]
+    return found
 
 
 async def _transition(
@@ -169,19 +168,14 @@ async def _transition(
 
 
 def _view(call: IntakeCall, timeline: list[TimelineEntry]) -> CallView:
-    return CallView(
-        call_id=call.call_id,
-        tenant_id=call.tenant_id,
-        direction=call.direction,
-        state=call.state,
-        agent_id=call.agent_id,
-        topic=call.topic,
-        language=call.language,
-        priority=call.priority,
-        customer_ref=call.customer_ref,
-        received_at=call.received_at,
-        timeline=[TimelineItem(type=entry.type, time=entry.time) for entry in timeline],
-    )
+    items = [TimelineItem(type=entry.type, time=_utc(entry.time)) for entry in timeline]
+    fields = call.model_dump() | {"received_at": _utc(call.received_at), "timeline": items}
+    return CallView.model_validate(fields)
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time stored here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _encode_cursor(call: IntakeCall) -> str:

@@ -22,7 +22,21 @@ Level = Annotated[int, Field(ge=1, le=10)]
 class CallCreate(BaseModel):
     """An inbound call that arrived at the call center."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"caller_phone": "+4930123456", "language": "de", "topic": "billing"},
+                {
+                    "customer_ref": "crm-88121",
+                    "language": "de-AT",
+                    "topic": "outage",
+                    "priority": 7,
+                    "required_skills": {"vip": 3},
+                },
+            ]
+        },
+    )
 
     tenant_id: Name | None = Field(
         None, description="The tenant; a tenant's key implies its own, the operator names one"
