@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         warmup=args.warmup,
                         threads=args.threads,
                         connections=args.connections,
-                        log_dir=Path(tmp),
+                        work_dir=Path(tmp),
                     )
                 )
             if args.only in (None, "producer"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ import uvloop
 from bench.servers import BenchError
 
 DRAIN_TIMEOUT_S = 10.0
+# In a request: replaced by a counter, a new number for every request sent (never in JSON text).
+COUNTER = b"\x00counter\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,35 +58,46 @@ class OpenLoopResult:
         return sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
 
 
-def build_post(host: str, port: int, path: str, body: bytes, token: str) -> bytes:
+def build_post(
+    host: str, port: int, path: str, body: bytes, token: str, *, idempotency_prefix: str = ""
+) -> bytes:
+    """The request to send, or with `idempotency_prefix` its template: an `Idempotency-Key` of
+    the prefix and the request's number (`COUNTER`), so that every request has a fresh key."""
     head = (
         f"POST {path} HTTP/1.1\r\n"
         f"Host: {host}:{port}\r\n"
         "Content-Type: application/json\r\n"
         f"Authorization: Bearer {token}\r\n"
         f"Content-Length: {len(body)}\r\n"
-        "\r\n"
-    )
-    return head.encode() + body
+    ).encode()
+    if idempotency_prefix:
+        head += f"Idempotency-Key: {idempotency_prefix}-".encode() + COUNTER + b"\r\n"
+    return head + b"\r\n" + body
 
 
 class _Run:
     def __init__(self, host: str, port: int, request: bytes, measure_from: float) -> None:
         self.host = host
         self.port = port
-        self.request = request
+        self.parts = request.split(COUNTER)
+        self.numbers = itertools.count(1)
         self.measure_from = measure_from
         self.due: asyncio.Queue[float | None] = asyncio.Queue()
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.errors = 0
 
+    def next_request(self) -> bytes:
+        if len(self.parts) == 1:
+            return self.parts[0]
+        return str(next(self.numbers)).encode().join(self.parts)
+
     async def connection(self) -> None:
         reader, writer = await asyncio.open_connection(self.host, self.port)
         try:
             while (due := await self.due.get()) is not None:
                 try:
-                    writer.write(self.request)
+                    writer.write(self.next_request())
                     status = await _read_response(reader)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     if due >= self.measure_from:
@@ -166,7 +180,7 @@ def run_open_loop(
     warmup: float,
     connections: int,
 ) -> OpenLoopResult:
-    """Send `request` at `rate` per second; latencies of the last `seconds` are measured."""
+    """Send `request` (from `build_post`) at `rate` per second; the last `seconds` count."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(
             _open_loop(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from bench.intake_bench import IntakeResult
+from bench.intake_bench import IntakeResult, ServerResult
 from bench.producer_bench import JAVA_TOOL, ProducerResult
 
 THROUGHPUT_BAR = 0.60
@@ -79,56 +80,42 @@ def _verdict(ok: bool) -> str:
 
 
 def intake_table(result: IntakeResult) -> Table:
-    intake, bare = result.intake, result.bare
-    half = f"{_rate(result.half_rate)} req/s"
+    servers = (result.intake, result.keyed, result.bare)
 
-    def row(label: str, a: str, b: str, ratio: str = "") -> list[str]:
-        return [label, a, b, ratio]
+    def row(label: str, cell: Callable[[ServerResult], str], *ratios: str) -> list[str]:
+        return [label, *(cell(server) for server in servers), *ratios, *[""] * (2 - len(ratios))]
 
+    def errors(server: ServerResult) -> str:
+        wrk, half = server.max_load, server.half_load
+        return f"{wrk.non_2xx + half.non_2xx} / {wrk.socket_errors + half.errors}"
+
+    ratio, keyed_ratio = result.throughput_ratio, result.keyed_throughput_ratio
     rows = [
         row(
             "max throughput (req/s)",
-            _rate(intake.max_load.requests_per_s),
-            _rate(bare.max_load.requests_per_s),
-            _percent(result.throughput_ratio),
+            lambda s: _rate(s.max_load.requests_per_s),
+            _percent(ratio),
+            _percent(keyed_ratio),
         ),
-        row("p50 at max load (ms)", _ms(intake.max_load.p50_ms), _ms(bare.max_load.p50_ms)),
-        row("p99 at max load (ms)", _ms(intake.max_load.p99_ms), _ms(bare.max_load.p99_ms)),
-        row(
-            "server CPU at max load (% of a core)",
-            f"{intake.cpu_percent:.0f}",
-            f"{bare.cpu_percent:.0f}",
-        ),
-        row(
-            f"p50 at half load, {half} (ms)",
-            _ms(intake.half_load.p50_ms),
-            _ms(bare.half_load.p50_ms),
-        ),
-        row(
-            f"p99 at half load, {half} (ms)",
-            _ms(intake.half_load.p99_ms),
-            _ms(bare.half_load.p99_ms),
-        ),
-        row(
-            "achieved rate at half load (req/s)",
-            _rate(intake.half_load.achieved_rate),
-            _rate(bare.half_load.achieved_rate),
-        ),
-        row(
-            "non-2xx / errors (all phases measured)",
-            f"{intake.max_load.non_2xx + intake.half_load.non_2xx} / "
-            f"{intake.max_load.socket_errors + intake.half_load.errors}",
-            f"{bare.max_load.non_2xx + bare.half_load.non_2xx} / "
-            f"{bare.max_load.socket_errors + bare.half_load.errors}",
-        ),
+        row("p50 at max load (ms)", lambda s: _ms(s.max_load.p50_ms)),
+        row("p99 at max load (ms)", lambda s: _ms(s.max_load.p99_ms)),
+        row("server CPU at max load (% of a core)", lambda s: f"{s.cpu_percent:.0f}"),
+        row("half load: open-loop rate (req/s)", lambda s: _rate(s.half_load.rate)),
+        row("p50 at half load (ms)", lambda s: _ms(s.half_load.p50_ms)),
+        row("p99 at half load (ms)", lambda s: _ms(s.half_load.p99_ms)),
+        row("achieved rate at half load (req/s)", lambda s: _rate(s.half_load.achieved_rate)),
+        row("non-2xx / errors (all phases measured)", errors),
     ]
-    p99 = intake.half_load.p99_ms
-    ratio = result.throughput_ratio
+    p99, keyed_p99 = result.intake.half_load.p99_ms, result.keyed.half_load.p99_ms
+    bar = f"bar: intake/bare throughput >= {_percent(THROUGHPUT_BAR)}:"
+    p99_bar = f"bar: intake p99 at half load < {HALF_LOAD_P99_BAR_MS:g} ms:"
     notes = [
-        f"bar: intake/bare throughput >= {_percent(THROUGHPUT_BAR)}: "
-        f"{_percent(ratio)}, {_verdict(ratio >= THROUGHPUT_BAR)}",
-        f"bar: intake p99 at half load < {HALF_LOAD_P99_BAR_MS:g} ms: {_ms(p99)} ms, "
-        f"{_verdict(p99 < HALF_LOAD_P99_BAR_MS)}",
+        "operator token: the body names the tenant, no Idempotency-Key; API key: a tenant's "
+        "key (scope calls:write) and a fresh Idempotency-Key on every request",
+        f"{bar} operator token {_percent(ratio)}, {_verdict(ratio >= THROUGHPUT_BAR)}; "
+        f"API key {_percent(keyed_ratio)}, {_verdict(keyed_ratio >= THROUGHPUT_BAR)}",
+        f"{p99_bar} operator token {_ms(p99)} ms, {_verdict(p99 < HALF_LOAD_P99_BAR_MS)}; "
+        f"API key {_ms(keyed_p99)} ms, {_verdict(keyed_p99 < HALF_LOAD_P99_BAR_MS)}",
         *[f"INVALID: {problem}" for problem in result.problems()],
     ]
     options = result.options
@@ -138,7 +125,14 @@ def intake_table(result: IntakeResult) -> Table:
             f"{options.connections} connections, {options.seconds:g} s after {options.warmup:g} s "
             f"warm-up; half load open loop)"
         ),
-        header=["", "intake", "bare FastAPI", "intake / bare"],
+        header=[
+            "",
+            "intake, operator token",
+            "intake, API key",
+            "bare FastAPI",
+            "operator / bare",
+            "API key / bare",
+        ],
         rows=rows,
         notes=notes,
     )
@@ -281,30 +275,45 @@ def _intake_method(result: IntakeResult) -> str:
     options = result.options
     return (
         "**What is compared.** Intake as it is deployed — `python -m intake`, i.e. the "
-        "correlation middleware, the problem handlers, the operator-token dependency, "
-        "validation of `CallCreate`, building the `call.received` event and "
+        "body-size limit and correlation middleware, the problem handlers, the Bearer token "
+        "dependency, validation of `CallCreate`, building the `call.received` event, "
         "`EventProducer.publish` waiting for the broker's acknowledgement (acks=all, "
-        "idempotent) before it answers 202 with the log position — against "
-        "`bench/bare_app.py`: FastAPI with the same route, the same `CallCreate` body, the "
-        "same Bearer token check (one `async def` dependency, as intake's) and the same 202 "
-        "`{call_id, position}` answer (a fresh uuid, "
-        "a fake position), but no Kafka and no middleware. Both are one uvicorn process with "
-        "uvloop and httptools and no access log, started as subprocesses on free ports and "
-        "loaded only once they answer (`/readyz` for intake, `/livez` for the bare app). "
-        "Intake writes into topics with a fresh `bench-<random>.` prefix, deleted afterwards. "
+        "idempotent), then recording the call in intake's own call store (a SQLite "
+        "transaction, in a worker thread) before it answers 202 with the log position; the "
+        "call projection of the same process reads the event back from the log and applies "
+        "it again — loaded in two ways. *Operator token*: the operator's token, the body names "
+        "the tenant (which must exist: it is created through `POST /v1/tenants` before the "
+        "load), no `Idempotency-Key`. *API key*: a key of the tenant with the scope "
+        "`calls:write` (created through `POST /v1/tenants/{id}/api-keys`; the tenant's "
+        "`api_rate_limit_per_s` is 10,000, the maximum, so the limit never answers 429), and "
+        "a fresh `Idempotency-Key` on every request (a random prefix per wrk thread and per "
+        "open-loop run, then a counter), which adds the API-key lookup (SHA-256 of the key, "
+        "compared with the tenant directory's hash) and the per-key token bucket, the request "
+        "hash (canonical JSON, SHA-256) and the idempotency-key store: one SQLite insert "
+        "before the write and one update with the answer after it, per request, each in a "
+        "worker thread, in intake's own database. Each way is served by its own fresh intake "
+        "process with its own fresh database file (`INTAKE_DATABASE_URL` in the run's "
+        "temporary directory) and its own topics. The baseline is `bench/bare_app.py`: FastAPI "
+        "with the same route, the same `CallCreate` body, the same operator-token check (one "
+        "`async def` dependency, as intake's) and the same 202 `{call_id, position}` answer "
+        "(a fresh uuid, a fake position), but no Kafka, no database and no middleware, loaded "
+        "with the operator's request. All are one uvicorn process with uvloop and httptools "
+        "and no access log, started as subprocesses on free ports and loaded only once they "
+        "answer (`/readyz` for intake, `/livez` for the bare app), one after the other. Intake "
+        "writes into topics with a fresh `bench-<random>.` prefix, deleted afterwards. "
         f"**How.** Maximum load: wrk {options.threads} thread(s), {options.connections} "
         "keep-alive connections, POSTing the same valid JSON body with the token, "
         f"{options.warmup:g} s warm-up then {options.seconds:g} s measured; requests/s and "
         "p50/p99 come from wrk's `--latency` report (closed loop: at the maximum the latency "
         "is mostly queueing). Server CPU is read from `/proc` during the measured run. Half "
         "load: wrk cannot hold a rate, so `bench/openloop.py` (asyncio streams on uvloop, "
-        f"{options.connections} keep-alive connections) sends at a fixed rate — half of "
-        "intake's measured maximum, the same rate for both servers — for "
-        f"{options.warmup:g} s warm-up then {options.seconds:g} s, and measures each latency "
-        "from the request's scheduled send time, so requests that queue behind a slow one "
-        "count (no coordinated omission). Any non-2xx answer or connection error makes the "
-        "run invalid. Intake's broker round trip also costs CPU in the broker, which shares "
-        "the cores with the server and wrk."
+        f"{options.connections} keep-alive connections) sends at a fixed rate — for each "
+        "intake way half of its own measured maximum, for the bare app the higher of the two "
+        f"— for {options.warmup:g} s warm-up then {options.seconds:g} s, and measures each "
+        "latency from the request's scheduled send time, so requests that queue behind a slow "
+        "one count (no coordinated omission). Any non-2xx answer or connection error makes "
+        "the run invalid. Intake's broker round trip also costs CPU in the broker, which "
+        "shares the cores with the server and wrk."
     )
 
 

@@ -42,6 +42,12 @@ class WrkResult:
     def errors(self) -> int:
         return self.non_2xx + self.socket_errors
 
+    @property
+    def socket_error_detail(self) -> str:
+        """wrk's own line, e.g. `Socket errors: connect 0, read 0, write 0, timeout 2`."""
+        found = _SOCKET.search(self.output)
+        return found.group(0) if found else ""
+
 
 def ensure_wrk() -> str:
     """The path of wrk; installs Debian's package when it is missing and we are root."""
@@ -72,14 +78,40 @@ def ensure_wrk() -> str:
     return found
 
 
-def write_post_script(path: Path, body: str, token: str) -> Path:
-    """A wrk Lua script that POSTs `body` as JSON with the operator's Bearer token."""
+# Per thread: a random prefix from /dev/urandom (every wrk run, warm-up or measured, and every
+# thread gets its own), then a counter; wrk.format() builds the request from wrk.method etc.
+_FRESH_IDEMPOTENCY_KEY = """
+local prefix, counter = '', 0
+
+function init(args)
+  local urandom = assert(io.open('/dev/urandom', 'rb'))
+  local bytes = urandom:read(8)
+  urandom:close()
+  prefix = (bytes:gsub('.', function(c) return string.format('%02x', c:byte()) end)) .. '-'
+end
+
+function request()
+  counter = counter + 1
+  wrk.headers['Idempotency-Key'] = prefix .. counter
+  return wrk.format()
+end
+"""
+
+
+def write_post_script(
+    path: Path, body: str, token: str, *, fresh_idempotency_key: bool = False
+) -> Path:
+    """A wrk Lua script that POSTs `body` as JSON with a Bearer token.
+
+    With `fresh_idempotency_key` every request carries an `Idempotency-Key` never sent before.
+    """
     # A JSON string literal of ASCII text is also a valid Lua string literal.
     path.write_text(
         f"wrk.method = 'POST'\n"
         f"wrk.body = {json.dumps(body)}\n"
         f"wrk.headers['Content-Type'] = 'application/json'\n"
         f"wrk.headers['Authorization'] = {json.dumps('Bearer ' + token)}\n"
+        + (_FRESH_IDEMPOTENCY_KEY if fresh_idempotency_key else "")
     )
     return path
 
