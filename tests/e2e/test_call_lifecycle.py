@@ -159,7 +159,14 @@ async def test_calls_are_listed_newest_first_in_cursor_pages(platform: Platform)
     intake = platform.url("intake")
     async with httpx.AsyncClient(headers=platform.auth, timeout=10) as client:
         await create_tenant(client, platform, "acme")
-        created = [await _new_call(client, platform, topic=f"t{i % 2}") for i in range(5)]
+        posted = [
+            (await client.post(f"{intake}/v1/calls", json=CALL | {"topic": f"t{i % 2}"})).json()
+            for i in range(5)
+        ]
+        created = [answer["call_id"] for answer in posted]
+        for answer in posted:  # read-your-writes: each call is in the list's store
+            params_one = {"min_position": answer["position"]}
+            await client.get(f"{intake}/v1/calls/{answer['call_id']}", params=params_one)
         seen: list[str] = []
         cursor: str | None = None
         pages = 0

@@ -110,6 +110,14 @@ class EventConsumer:
         """
         return self._caught_up
 
+    async def end_offsets(self) -> dict[tuple[str, int], int]:
+        """The current end of every partition assigned to this consumer."""
+        assigned = list(self._consumer.assignment()) if self._consumer else []
+        if not assigned:
+            return {}
+        ends = await self._consumer.end_offsets(assigned)
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(**self._options)
         try:

@@ -57,6 +57,18 @@ class ProjectionRunner:
                 )
             await asyncio.sleep(0.02)
 
+    async def catch_up(self, timeout: float) -> bool:
+        """Wait (bounded) until everything in the log up to now is projected."""
+        targets = await self.consumer.end_offsets()
+        deadline = time.monotonic() + timeout
+        while True:
+            stored = await asyncio.to_thread(self.store.positions, list(targets))
+            if all(stored.get(tp, 0) >= end for tp, end in targets.items()):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+
     def _parse(self, text: str) -> Position:
         try:
             position = Position.parse(text)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from intake.idempotency import Claim
-from intake.publishing import ensure_ready, publish_call_event
+from intake.publishing import ensure_ready, publish
 from intake.schemas import Accepted, CallCreate
 from intake.writes import idempotent_write
 
@@ -45,7 +45,7 @@ async def _report(request: Request, caller: Principal, body: CallCreate, claim: 
         required_skills=body.required_skills,
         received_at=utc_now(),
     )
-    position = await publish_call_event(request, event, event_id=claim.derived_id("call.received"))
+    position = await publish(request, event, event_id=claim.derived_id("call.received"))
     return Accepted(call_id=event.call_id, position=str(position))
 
 

@@ -1,9 +1,10 @@
 """Intake's view of every call: a projection of the calls and routing topics, and the guard
 that lets exactly one of several concurrent state-changing requests through.
 
-Intake applies its own events right after writing them (read-your-writes on this instance);
-the projection consumer applies them again from the log, which changes nothing the second
-time: timeline entries are keyed by event id, and a call's state only moves forward.
+A state change applies its own event right after writing it; the projection consumer applies
+it again from the log, which changes nothing the second time: timeline entries are keyed by
+event id, and a call's state only moves forward. A new call is not written here on the hot
+path: a read that misses waits (bounded) for the projection to reach the end of the log.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ router = APIRouter(
     prefix="/v1/calls", tags=["calls"], responses=COMMON_PROBLEMS | problem_responses(409)
 )
 HANGUP_FROM = ("queued", "offered", "connected")
+CATCH_UP_S = 2.0
 WRAP_UP_FROM = ("wrap_up",)
 
 
@@ -132,6 +133,8 @@ async def _visible(
     """The call and its timeline, if the caller may see it; 404 alike for unknown and foreign."""
     store: CallStore = request.app.state.calls
     found = await asyncio.to_thread(store.get, call_id)
+    if found is None and await request.app.state.call_projection.catch_up(CATCH_UP_S):
+        found = await asyncio.to_thread(store.get, call_id)  # a call reported a moment ago
     if found is None or not caller.sees(found[0].tenant_id):
         raise ProblemError(404, f"No call {call_id!r}.")
     return found

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from callcenter_events import Event, Position, wrap
 from callcenter_events.producer import EventProducer
 from callcenter_service import ProblemError
@@ -34,15 +32,4 @@ async def publish_to_directory(request: Request, event: Event) -> Position:
     position = await publish(request, event)
     directory: DirectoryComponent = request.app.state.directory
     await directory.catch_up(OWN_WRITE_WAIT_S)
-    return position
-
-
-async def publish_call_event(request: Request, event: Event, *, event_id: str) -> Position:
-    """Publish a call event and show it in this instance's call store at once."""
-    producer: EventProducer = request.app.state.producer
-    envelope = wrap(
-        event, source=SOURCE, correlation_id=current_correlation_id(), event_id=event_id
-    )
-    position = await producer.publish(envelope)
-    await asyncio.to_thread(request.app.state.calls.record, envelope)
     return position
