@@ -8,9 +8,11 @@ at any point leaves rows and positions in agreement, and a restart resumes exact
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+from weakref import WeakKeyDictionary
 
 import structlog
 from sqlalchemy import Engine, event
@@ -24,6 +26,7 @@ from callcenter_events.envelope import Envelope
 from callcenter_events.topics import Topic
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 class ProjectionPosition(SQLModel, table=True):
@@ -56,6 +59,25 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _tune_sqlite)
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+_SQLITE_THREADS: WeakKeyDictionary[Engine, ThreadPoolExecutor] = WeakKeyDictionary()
+
+
+async def in_db_thread(engine: Engine, work: Callable[..., T], *args: Any) -> T:
+    """Run blocking database work off the event loop.
+
+    SQLite has one writer at a time, and its busy handler sleeps while it waits: threads of a
+    pool that compete for the lock turn milliseconds into hundreds. So every piece of work on
+    a SQLite engine runs on that engine's one thread, in order; other databases use the pool.
+    """
+    if engine.dialect.name != "sqlite":
+        return await asyncio.to_thread(work, *args)
+    executor = _SQLITE_THREADS.get(engine)
+    if executor is None:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        _SQLITE_THREADS[engine] = executor
+    return await asyncio.get_running_loop().run_in_executor(executor, work, *args)
 
 
 def make_sqlite_folder(database_url: str) -> None:
@@ -110,7 +132,7 @@ class ProjectionStore:
         self.projection.create_tables(self.engine)
 
     async def handle(self, batch: Batch) -> None:
-        await asyncio.to_thread(self.apply, batch)
+        await in_db_thread(self.engine, self.apply, batch)
 
     def apply(self, batch: Batch) -> None:
         try:
@@ -128,7 +150,7 @@ class ProjectionStore:
     async def start_positions(
         self, partitions: Sequence[tuple[str, int]]
     ) -> dict[tuple[str, int], int]:
-        return await asyncio.to_thread(self.positions, partitions)
+        return await in_db_thread(self.engine, self.positions, partitions)
 
     def positions(self, partitions: Sequence[tuple[str, int]] = ()) -> dict[tuple[str, int], int]:
         wanted = set(partitions)

@@ -9,7 +9,7 @@ from typing import Any
 from callcenter_events import Position
 from callcenter_events.consumer import BATCHING, EventConsumer
 from callcenter_events.producer import EventProducer
-from callcenter_events.store import ProjectionStore
+from callcenter_events.store import ProjectionStore, in_db_thread
 
 from callcenter_service.problems import ProblemError
 from callcenter_service.runtime import ConsumerComponent
@@ -48,7 +48,7 @@ class ProjectionRunner:
             return
         position = self._parse(min_position)
         deadline = time.monotonic() + POSITION_WAIT_S
-        while not await asyncio.to_thread(self.reached, position):
+        while not await in_db_thread(self.store.engine, self.reached, position):
             if time.monotonic() > deadline:
                 raise ProblemError(
                     503,
@@ -62,7 +62,7 @@ class ProjectionRunner:
         targets = await self.consumer.end_offsets()
         deadline = time.monotonic() + timeout
         while True:
-            stored = await asyncio.to_thread(self.store.positions, list(targets))
+            stored = await in_db_thread(self.store.engine, self.store.positions, list(targets))
             if all(stored.get(tp, 0) >= end for tp, end in targets.items()):
                 return True
             if time.monotonic() > deadline:
@@ -104,5 +104,5 @@ class ProjectionComponent(ConsumerComponent):
         self.name = f"projection:{runner.store.key}"
 
     async def start(self) -> None:
-        await asyncio.to_thread(self._runner.store.create_tables)
+        await in_db_thread(self._runner.store.engine, self._runner.store.create_tables)
         await super().start()

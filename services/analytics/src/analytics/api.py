@@ -8,6 +8,7 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+from callcenter_events.store import in_db_thread
 from callcenter_service import AnalyticsReader, Principal, ProblemError
 from callcenter_service.problems import COMMON_PROBLEMS
 from callcenter_service.projection import ProjectionRunner
@@ -38,7 +39,7 @@ async def calls(
     runner: ProjectionRunner = request.app.state.runners["calls"]
     await runner.wait_for(min_position)
     query = _calls_query(from_, to, interval, group_by, _scope(caller, tenant_id))
-    rows = await asyncio.to_thread(calls_report, runner.store.engine, query)
+    rows = await in_db_thread(runner.store.engine, calls_report, runner.store.engine, query)
     if "text/csv" in request.headers.get("accept", ""):
         return _csv(rows, ["period_start", "tenant_id", *query.group_by, "offered"])
     return JSONResponse(

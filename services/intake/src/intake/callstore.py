@@ -78,24 +78,47 @@ class CallProjection:
         SQLModel.metadata.create_all(engine, tables=[_CALLS, _TIMELINE])
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
-        for envelope in envelopes:
-            apply_event(session, envelope)
+        """The whole batch in three statements or so: timeline, new calls, state changes."""
+        relevant = [e for e in envelopes if isinstance(e.data, _CALL_EVENTS)]
+        timeline = [_timeline_row(e) for e in relevant]
+        upsert(session, _TIMELINE, timeline, keys=["event_id"])
+        new_calls = [_new_call(e.data) for e in relevant if isinstance(e.data, CallReceived)]
+        upsert(session, _CALLS, new_calls, keys=["call_id"])
+        _advance_states(session, [e for e in relevant if e.type in STATE_AFTER])
+
+
+_CALL_EVENTS = (CallReceived, CallQueued, CallAbandoned, CallEnded, CallWrappedUp)
 
 
 def apply_event(session: Session, envelope: Envelope) -> None:
-    event = envelope.data
-    if not isinstance(event, CallReceived | CallQueued | CallAbandoned | CallEnded | CallWrappedUp):
+    CallProjection().apply(session, [envelope])
+
+
+def _timeline_row(envelope: Envelope) -> dict[str, Any]:
+    call_id = envelope.data.call_id  # type: ignore[attr-defined]
+    return {
+        "event_id": envelope.id,
+        "call_id": call_id,
+        "type": envelope.type,
+        "time": envelope.time,
+    }
+
+
+def _advance_states(session: Session, changes: list[Envelope]) -> None:
+    """Move each call forward to the furthest state its events reach; never backwards."""
+    if not changes:
         return
-    timeline = {"event_id": envelope.id, "call_id": event.call_id, "type": envelope.type}
-    upsert(session, _TIMELINE, [timeline | {"time": envelope.time}], keys=["event_id"])
-    if isinstance(event, CallReceived):
-        upsert(session, _CALLS, [_new_call(event)], keys=["call_id"])
-        return
-    call = session.get(IntakeCall, event.call_id)
-    target = STATE_AFTER[envelope.type]
-    if call is not None and RANK[call.state] < RANK[target]:
-        call.state, call.updated_at = target, envelope.time
-        session.add(call)
+    ids = {e.data.call_id for e in changes}  # type: ignore[attr-defined]
+    calls = {
+        c.call_id: c
+        for c in session.exec(select(IntakeCall).where(col(IntakeCall.call_id).in_(ids)))
+    }
+    for envelope in changes:
+        call = calls.get(envelope.data.call_id)  # type: ignore[attr-defined]
+        target = STATE_AFTER[envelope.type]
+        if call is not None and RANK[call.state] < RANK[target]:
+            call.state, call.updated_at = target, envelope.time
+            session.add(call)
 
 
 def _new_call(event: CallReceived) -> dict[str, Any]:

@@ -11,7 +11,6 @@ call, so the consumers drop the repeat.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 import orjson
 from callcenter_events import utc_now
+from callcenter_events.store import in_db_thread
 from callcenter_service import Principal, ProblemError
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -74,19 +74,20 @@ class IdempotencyStore:
             return Claim(owner, None, request_hash)
         if not 0 < len(key) <= MAX_KEY_LENGTH:
             raise ProblemError(400, f"`Idempotency-Key` must be 1 to {MAX_KEY_LENGTH} characters.")
-        stored = await asyncio.to_thread(self._claim, owner, key, request_hash)
+        stored = await in_db_thread(self.engine, self._claim, owner, key, request_hash)
         if stored is None:
             return Claim(owner, key, request_hash)
         return _replay(stored, request_hash)
 
     async def complete(self, claim: Claim, status_code: int, body: Any) -> None:
         if claim.key is not None:
-            await asyncio.to_thread(self._complete, claim, status_code, orjson.dumps(body).decode())
+            body_text = orjson.dumps(body).decode()
+            await in_db_thread(self.engine, self._complete, claim, status_code, body_text)
 
     async def release(self, claim: Claim) -> None:
         """The request failed: forget the key so that a corrected retry can run."""
         if claim.key is not None:
-            await asyncio.to_thread(self._release, claim)
+            await in_db_thread(self.engine, self._release, claim)
 
     def _claim(self, owner: str, key: str, request_hash: str) -> IdempotencyRecord | None:
         record = IdempotencyRecord(

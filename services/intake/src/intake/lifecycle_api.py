@@ -6,15 +6,16 @@ conflicting requests exactly one writes its event; the others get 409.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated
 
 import orjson
 from callcenter_events import Event, Position, utc_now, wrap
 from callcenter_events.models import CallAbandoned, CallEnded, CallWrappedUp
+from callcenter_events.store import in_db_thread
 from callcenter_service import CallsReader, CallsWriter, Principal, ProblemError
 from callcenter_service.correlation import current_correlation_id
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
@@ -111,7 +112,7 @@ async def list_calls(
     if caller.tenant_id is not None and tenant_id not in (None, caller.tenant_id):
         raise ProblemError(404, f"No tenant {tenant_id!r}.")
     store: CallStore = request.app.state.calls
-    calls = await asyncio.to_thread(
+    page = partial(
         page_of_calls,
         store.engine,
         tenant_id=caller.tenant_id or tenant_id,
@@ -122,6 +123,7 @@ async def list_calls(
         limit=limit,
         after=_decode_cursor(cursor),
     )
+    calls = await in_db_thread(store.engine, page)
     views = [_view(call, []) for call in calls]
     last = calls[-1] if len(calls) == limit else None
     return CallPage(calls=views, next_cursor=_encode_cursor(last) if last else None)
@@ -132,9 +134,9 @@ async def _visible(
 ) -> tuple[IntakeCall, list[TimelineEntry]]:
     """The call and its timeline, if the caller may see it; 404 alike for unknown and foreign."""
     store: CallStore = request.app.state.calls
-    found = await asyncio.to_thread(store.get, call_id)
+    found = await in_db_thread(store.engine, store.get, call_id)
     if found is None and await request.app.state.call_projection.catch_up(CATCH_UP_S):
-        found = await asyncio.to_thread(store.get, call_id)  # a call reported a moment ago
+        found = await in_db_thread(store.engine, store.get, call_id)  # a call reported a moment ago
     if found is None or not caller.sees(found[0].tenant_id):
         raise ProblemError(404, f"No call {call_id!r}.")
     return found
@@ -148,7 +150,7 @@ async def _transition(
     event_for: Callable[[str], Event],
 ) -> Transition:
     store: CallStore = request.app.state.calls
-    if not await asyncio.to_thread(store.claim, call.call_id, command, allowed):
+    if not await in_db_thread(store.engine, store.claim, call.call_id, command, allowed):
         raise ProblemError(
             409,
             f"Cannot {command} call {call.call_id!r} in state {call.state!r} "
@@ -157,15 +159,15 @@ async def _transition(
         )
     envelope = None
     try:
-        fresh = await asyncio.to_thread(store.get, call.call_id)
+        fresh = await in_db_thread(store.engine, store.get, call.call_id)
         assert fresh is not None
         event = event_for(fresh[0].state)
         envelope = wrap(event, source=SOURCE, correlation_id=current_correlation_id())
         position: Position = await request.app.state.producer.publish(envelope)
     except BaseException:
-        await asyncio.to_thread(store.finish, call.call_id, None)
+        await in_db_thread(store.engine, store.finish, call.call_id, None)
         raise
-    await asyncio.to_thread(store.finish, call.call_id, envelope)
+    await in_db_thread(store.engine, store.finish, call.call_id, envelope)
     state = {"call.abandoned": "abandoned", "call.ended": "wrap_up"}.get(envelope.type, "completed")
     return Transition(call_id=call.call_id, state=state, position=str(position))
 
