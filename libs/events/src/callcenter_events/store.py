@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 from weakref import WeakKeyDictionary
 
 import structlog
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -117,6 +117,13 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(keys))
     session.execute(statement)
+
+
+def insert_if_absent(connection: Connection, table: Any, row: Mapping[str, Any]) -> bool:
+    """INSERT that does nothing on a key conflict; True if the row was inserted."""
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    result = connection.execute(insert(table).values(dict(row)).on_conflict_do_nothing())
+    return bool(result.rowcount == 1)
 
 
 class ProjectionStore:

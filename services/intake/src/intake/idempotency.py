@@ -19,13 +19,13 @@ from typing import Any
 
 import orjson
 from callcenter_events import utc_now
-from callcenter_events.store import in_db_thread
+from callcenter_events.store import in_db_thread, insert_if_absent
 from callcenter_service import Principal, ProblemError
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, delete, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Field, SQLModel
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -90,52 +90,46 @@ class IdempotencyStore:
             await in_db_thread(self.engine, self._release, claim)
 
     def _claim(self, owner: str, key: str, request_hash: str) -> IdempotencyRecord | None:
-        record = IdempotencyRecord(
-            owner=owner, key=key, request_hash=request_hash, created_at=utc_now()
-        )
-        with Session(self.engine) as session:
-            try:
-                session.add(record)
-                session.commit()
+        row = {"owner": owner, "key": key, "request_hash": request_hash, "created_at": utc_now()}
+        with self.engine.begin() as connection:  # Core, not the ORM: this is the hot path
+            if insert_if_absent(connection, _TABLE, row):
                 return None
-            except IntegrityError:
-                session.rollback()
-            stored: IdempotencyRecord = session.exec(_select(owner, key)).one()
+            stored = IdempotencyRecord.model_validate(
+                connection.execute(_select(owner, key)).mappings().one()
+            )
             if (
                 stored.status_code is None
                 and _stale(stored)
                 and stored.request_hash == request_hash
             ):
-                stored.created_at = utc_now()  # take over the crashed first attempt
-                session.add(stored)
-                session.commit()
+                connection.execute(  # take over the crashed first attempt
+                    update(_TABLE)
+                    .where(_TABLE.c.owner == owner, _TABLE.c.key == key)
+                    .values(created_at=utc_now())
+                )
                 return None
             return stored
 
     def _complete(self, claim: Claim, status_code: int, body: str) -> None:
-        with Session(self.engine) as session:
-            session.execute(
+        with self.engine.begin() as connection:
+            connection.execute(
                 update(_TABLE)
                 .where(_TABLE.c.owner == claim.owner, _TABLE.c.key == claim.key)
                 .values(status_code=status_code, body=body)
             )
-            session.commit()
 
     def _release(self, claim: Claim) -> None:
-        with Session(self.engine) as session:
-            session.execute(
+        with self.engine.begin() as connection:
+            connection.execute(
                 delete(_TABLE).where(_TABLE.c.owner == claim.owner, _TABLE.c.key == claim.key)
             )
-            session.commit()
 
 
 _TABLE: Any = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 
 
 def _select(owner: str, key: str) -> Any:
-    return select(IdempotencyRecord).where(
-        IdempotencyRecord.owner == owner, IdempotencyRecord.key == key
-    )
+    return sa_select(_TABLE).where(_TABLE.c.owner == owner, _TABLE.c.key == key)
 
 
 def _stale(record: IdempotencyRecord) -> bool:
