@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from callcenter_events import Envelope, wrap
-from callcenter_events.models import CallAbandoned, CallQueued, HangupBy
+from callcenter_events.models import CallAbandoned, CallEnded, CallQueued, CallWrappedUp, HangupBy
 from callcenter_events.store import make_engine
 from callcenter_events.testing import call_received
 from intake.callstore import CallProjection, CallStore
@@ -67,3 +67,17 @@ def test_a_claim_needs_an_allowed_state_and_is_released_by_finish(store: CallSto
     found = store.get("c-3")
     assert found is not None
     assert found[0].state == "abandoned"
+
+
+def test_after_the_conversation_ended_a_wrap_up_completes_the_call(store: CallStore) -> None:
+    store.record(call_received("c-4"))
+    ended = CallEnded(call_id="c-4", tenant_id="acme", by=HangupBy.AGENT, ended_at=AT)
+    store.record(wrap(ended, source="/intake", correlation_id="c"))
+    assert not store.claim("c-4", "hangup", ("queued", "offered", "connected"))
+    assert store.claim("c-4", "wrap-up", ("wrap_up",))
+    wrapped = CallWrappedUp(call_id="c-4", tenant_id="acme", disposition="ok", wrapped_up_at=AT)
+    store.finish("c-4", wrap(wrapped, source="/intake", correlation_id="c"))
+    found = store.get("c-4")
+    assert found is not None
+    assert found[0].state == "completed"
+    assert [entry.type for entry in found[1]][-1] == "call.wrapped_up"
