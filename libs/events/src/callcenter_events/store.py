@@ -104,19 +104,23 @@ def upsert(
     add: Iterable[str] = (),
     replace: Iterable[str] = (),
 ) -> None:
-    """Insert `rows`; on a key conflict add the `add` columns and overwrite the `replace` ones."""
+    """Insert `rows`; on a key conflict add the `add` columns and overwrite the `replace` ones.
+
+    One statement executed for many parameter sets: it is compiled once and cached, where a
+    multi-row VALUES clause would be compiled anew for every batch size.
+    """
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(list(rows))
+    statement = insert(table)
     updates = {name: table.c[name] + statement.excluded[name] for name in add}
     updates |= {name: statement.excluded[name] for name in replace}
     if updates:
         statement = statement.on_conflict_do_update(index_elements=list(keys), set_=updates)
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-    session.execute(statement)
+    session.execute(statement, [dict(row) for row in rows])
 
 
 def insert_if_absent(connection: Connection, table: Any, row: Mapping[str, Any]) -> bool:
