@@ -51,15 +51,30 @@ class ProducerComponent:
         return self._started
 
 
-class ConsumerComponent:
-    def __init__(self, consumer: EventConsumer) -> None:
-        self.consumer = consumer
-        self.name = f"consumer:{consumer.group_id}"
+class Follower(Protocol):
+    """Something that follows the log in a loop: a group consumer or a broadcast reader."""
+
+    @property
+    def caught_up(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def run(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class FollowerComponent:
+    """Runs a follower's loop as a task; ready while the loop lives and has caught up."""
+
+    def __init__(self, follower: Follower, name: str) -> None:
+        self.follower = follower
+        self.name = name
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await self.consumer.start()
-        self._task = asyncio.create_task(self.consumer.run(), name=self.name)
+        await self.follower.start()
+        self._task = asyncio.create_task(self.follower.run(), name=self.name)
         self._task.add_done_callback(_log_crash)
 
     async def stop(self) -> None:
@@ -67,10 +82,16 @@ class ConsumerComponent:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-        await self.consumer.stop()
+        await self.follower.stop()
 
     def ready(self) -> bool:
-        return self._task is not None and not self._task.done() and self.consumer.caught_up
+        return self._task is not None and not self._task.done() and self.follower.caught_up
+
+
+class ConsumerComponent(FollowerComponent):
+    def __init__(self, consumer: EventConsumer) -> None:
+        super().__init__(consumer, f"consumer:{consumer.group_id}")
+        self.consumer = consumer
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
@@ -140,30 +161,13 @@ async def _retrying(what: str, action: object) -> None:
             delay = min(delay * 2, 5.0)
 
 
-class DirectoryComponent:
+class DirectoryComponent(FollowerComponent):
     """The tenant directory, fed by reading the tenants topic in full, in every instance."""
-
-    name = "tenants"
 
     def __init__(self, bootstrap_servers: str, topic: str) -> None:
         self.directory = TenantDirectory()
         self._reader = BroadcastReader(bootstrap_servers, topic, self.directory.apply)
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self._reader.start()
-        self._task = asyncio.create_task(self._reader.run(), name=self.name)
-        self._task.add_done_callback(_log_crash)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        await self._reader.stop()
-
-    def ready(self) -> bool:
-        return self._task is not None and not self._task.done() and self._reader.caught_up
+        super().__init__(self._reader, "tenants")
 
     def principal_for(self, token: str) -> Principal | None:
         return self.directory.principal_for(token)
