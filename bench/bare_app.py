@@ -16,6 +16,7 @@ import uuid
 from typing import Annotated
 
 import uvicorn
+from callcenter_service.app import UVICORN_OPTIONS
 from fastapi import Depends, FastAPI, HTTPException, Request
 from intake.schemas import Accepted, CallCreate
 
@@ -58,17 +59,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     token = os.environ.get("CALLCENTER_OPERATOR_TOKEN", "dev-operator-token")
-    # the same options as callcenter_service.serve()
-    uvicorn.run(
-        create_app(token),
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-        loop="uvloop",
-        http="httptools",
-    )
+    uvicorn.run(create_app(token), host=args.host, port=args.port, **UVICORN_OPTIONS)
 
 
 if __name__ == "__main__":

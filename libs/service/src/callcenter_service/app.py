@@ -81,16 +81,16 @@ def create_service_app(
     return app
 
 
+UVICORN_OPTIONS: dict[str, Any] = {
+    "log_config": None,
+    "access_log": False,
+    "timeout_graceful_shutdown": 10,
+    "loop": "uvloop",
+    "http": "httptools",
+}
+"""How every service is served (and the benchmark's baseline with it)."""
+
+
 def serve(factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
     """Run a service; SIGTERM lets requests in flight finish, then stops the Kafka clients."""
-    uvicorn.run(
-        factory,
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-        loop="uvloop",
-        http="httptools",
-    )
+    uvicorn.run(factory, factory=True, host=settings.host, port=settings.port, **UVICORN_OPTIONS)

@@ -130,6 +130,12 @@ class Runtime:
                 log.exception("component_stop_failed", component=component.name)
         self._started.clear()
 
+    def ready(self) -> bool:
+        """Every component started and ready (cheap: checked on every write request)."""
+        return len(self._started) == len(self.components) and all(
+            c.ready() for c in self.components
+        )
+
     def readiness(self) -> dict[str, bool]:
         started = {component.name for component in self._started}
         return {c.name: c.name in started and c.ready() for c in self.components}

@@ -15,7 +15,7 @@ OWN_WRITE_WAIT_S = 5.0
 
 def ensure_ready(request: Request) -> None:
     """Writes need the producer and a complete tenant directory; until then: 503, retry."""
-    if not all(request.app.state.runtime.readiness().values()):
+    if not request.app.state.runtime.ready():
         raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
 
 
