@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
@@ -18,28 +18,24 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from callcenter_events.consumer import raw_records
 from callcenter_events.envelope import Envelope
-from callcenter_events.reading import Reader
+from callcenter_events.reading import RawRecord, Reader
 
 log = structlog.get_logger(__name__)
 
 
-class BroadcastReader:
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        topic: str,
-        apply: Callable[[Envelope], None],
-        *,
-        reader: Reader | None = None,
-    ) -> None:
+class TopicFollower:
+    """Reads every partition of one topic from offset zero and follows it; subclasses apply."""
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
         self._bootstrap = bootstrap_servers
         self._topic = topic
-        self._apply = apply
-        self._reader = reader or Reader()
         self._consumer: Any = None
         self._targets: dict[TopicPartition, int] = {}
         self._caught_up = False
         self._stopping = False
+
+    def _apply_records(self, records: Iterable[RawRecord]) -> None:
+        raise NotImplementedError
 
     @property
     def caught_up(self) -> bool:
@@ -73,11 +69,7 @@ class BroadcastReader:
     async def run(self) -> None:
         while not self._stopping:
             polled = await self._consumer.getmany(timeout_ms=100, max_records=1000)
-            batch, failed = self._reader.read(raw_records(polled))
-            for failure in failed:
-                log.error("broadcast_record_skipped", topic=failure.topic, reason=failure.reason)
-            for envelope in batch.envelopes:
-                self._apply(envelope)
+            self._apply_records(raw_records(polled))
             if not self._caught_up:
                 self._caught_up = await self._reached(self._targets)
 
@@ -96,6 +88,29 @@ class BroadcastReader:
             if await self._consumer.position(tp) < end:
                 return False
         return True
+
+
+class BroadcastReader(TopicFollower):
+    """A topic of events, each applied in order (malformed ones are logged and skipped)."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        apply: Callable[[Envelope], None],
+        *,
+        reader: Reader | None = None,
+    ) -> None:
+        super().__init__(bootstrap_servers, topic)
+        self._apply = apply
+        self._reader = reader or Reader()
+
+    def _apply_records(self, records: Iterable[RawRecord]) -> None:
+        batch, failed = self._reader.read(records)
+        for failure in failed:
+            log.error("broadcast_record_skipped", topic=failure.topic, reason=failure.reason)
+        for envelope in batch.envelopes:
+            self._apply(envelope)
 
 
 async def _partitions(bootstrap_servers: str, topic: str) -> list[int]:

@@ -18,6 +18,8 @@ import pydantic_core
 from pydantic import ValidationError
 
 from callcenter_events.envelope import SPEC_VERSION, Envelope
+from callcenter_events.personal import personal_fields
+from callcenter_events.privacy.sealing import is_sealed
 from callcenter_events.registry import (
     REGISTRY,
     Event,
@@ -42,6 +44,10 @@ REQUIRED_HEADERS: Final = (
 
 class MalformedEventError(ValueError):
     """A record that cannot be read as an event of this platform; the message is the reason."""
+
+
+class UnsealedPersonalDataError(ValueError):
+    """An event about to be written carries personal data in clear (seal it with the vault)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +75,24 @@ def encode(envelope: Envelope) -> Record:
         headers.append(("ce_causationid", envelope.causation_id.encode()))
     if envelope.subject:
         headers.append(("ce_subject", envelope.subject.encode()))
+    if envelope.data_subject:
+        headers.append(("ce_datasubject", envelope.data_subject.encode()))
+    _ensure_sealed(envelope)
     value = pydantic_core.to_json(envelope.data)
     return Record(envelope.partition_key.encode(), value, headers)
+
+
+def _ensure_sealed(envelope: Envelope) -> None:
+    """The log is kept forever: personal data goes into it sealed, or not at all."""
+    clear = sorted(
+        name
+        for name in personal_fields(type(envelope.data))
+        if (value := getattr(envelope.data, name)) is not None and not is_sealed(value)
+    )
+    if clear:
+        raise UnsealedPersonalDataError(
+            f"{envelope.type}: personal field(s) not sealed: {', '.join(clear)}"
+        )
 
 
 def decode(record: Record, registry: EventRegistry = REGISTRY) -> Envelope:
@@ -93,6 +115,7 @@ def decode(record: Record, registry: EventRegistry = REGISTRY) -> Envelope:
         data=data,
         causation_id=attrs.get("ce_causationid"),
         subject=attrs.get("ce_subject"),
+        data_subject=attrs.get("ce_datasubject"),
     )
 
 

@@ -33,7 +33,8 @@ class Envelope:
     """One CloudEvent: the attributes, the extension attributes, and the typed data.
 
     Extension attributes: `tenantid`, `correlationid`, `causationid`, `schemaversion`
-    (CloudEvents names are lower-case letters and digits only). `partition_key` becomes the
+    and `datasubject`, the pseudonymous id of the person whose personal data the event carries
+    sealed (CloudEvents names are lower-case letters and digits only). `partition_key` becomes the
     Kafka record key (the `partitionkey` extension of the Kafka protocol binding).
     """
 
@@ -48,6 +49,7 @@ class Envelope:
     data: Event
     causation_id: str | None = None
     subject: str | None = None
+    data_subject: str | None = None
     position: Position | None = None
 
     def at(self, position: Position) -> Envelope:
@@ -83,6 +85,7 @@ def wrap(
     causation_id: str | None = None,
     event_id: str | None = None,
     time: datetime | None = None,
+    data_subject: str | None = None,
 ) -> Envelope:
     """Put an event into its envelope; the registry supplies type, version and partition key."""
     spec = REGISTRY.spec_of(event)
@@ -97,4 +100,5 @@ def wrap(
         partition_key=str(getattr(event, spec.key_field)),
         data=event,
         causation_id=causation_id,
+        data_subject=data_subject,
     )

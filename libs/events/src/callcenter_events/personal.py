@@ -8,6 +8,7 @@ shows in the JSON schema as `"x-personal": true`.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, Final, get_args, get_origin
 
 from pydantic import BaseModel, Field
@@ -24,6 +25,7 @@ PersonalStr = Annotated[str, PERSONAL, Field(json_schema_extra={"x-personal": Tr
 """A string field holding personal data."""
 
 
+@cache
 def personal_fields(model: type[BaseModel]) -> frozenset[str]:
     """The names of the fields of `model` that are marked as personal data."""
     return frozenset(

@@ -64,6 +64,29 @@ SURVEYS: Final = Topic(
     ordering="surveys, customers, campaigns and responses of one tenant",
     partitions=3,
 )
+PRIVACY: Final = Topic(
+    base_name="callcenter.privacy.v1",
+    partition_key="tenant_id",
+    ordering="the erasures of one tenant's data subjects in the order they were requested",
+    partitions=1,
+)
+KEY_LAG_MS: Final = 6 * 3600 * 1000
+SUBJECT_KEYS: Final = Topic(
+    base_name="callcenter.subject-keys.v1",
+    partition_key="subject_id",
+    ordering="the key record of one data subject, then its tombstone when it is erased",
+    partitions=3,
+    extra_config={
+        # Compacted: the latest record per subject; a tombstone (erasure) removes the key
+        # from the broker's disk once the cleaner has run: at most `max.compaction.lag.ms`
+        # after the segment rolled (`segment.ms`), see docs/privacy.md.
+        "cleanup.policy": "compact",
+        "segment.ms": str(3600 * 1000),
+        "max.compaction.lag.ms": str(KEY_LAG_MS),
+        "min.cleanable.dirty.ratio": "0.1",
+        "delete.retention.ms": str(24 * 3600 * 1000),
+    },
+)
 DEAD_LETTERS: Final = Topic(
     base_name="callcenter.deadletter.v1",
     partition_key="the key of the original record",
@@ -71,4 +94,13 @@ DEAD_LETTERS: Final = Topic(
     partitions=1,
 )
 
-ALL_TOPICS: Final = (TENANTS, CALLS, ROUTING, AGENTS, SURVEYS, DEAD_LETTERS)
+ALL_TOPICS: Final = (
+    TENANTS,
+    CALLS,
+    ROUTING,
+    AGENTS,
+    SURVEYS,
+    PRIVACY,
+    SUBJECT_KEYS,
+    DEAD_LETTERS,
+)

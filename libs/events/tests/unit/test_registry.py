@@ -70,4 +70,4 @@ def test_missing_upcaster_is_reported() -> None:
 
 
 def test_personal_fields_are_marked() -> None:
-    assert personal_fields(CallReceived) == {"caller_phone"}
+    assert personal_fields(CallReceived) == {"caller_phone", "customer_ref"}

@@ -10,6 +10,7 @@ from callcenter_events.models.calls import (
     HangupBy,
     Outcome,
 )
+from callcenter_events.models.privacy import CallerErased, CustomerErased, SubjectsErased
 from callcenter_events.models.tenants import (
     ApiKeyCreated,
     ApiKeyRevoked,
@@ -26,10 +27,13 @@ __all__ = [
     "CallQueued",
     "CallReceived",
     "CallWrappedUp",
+    "CallerErased",
+    "CustomerErased",
     "Direction",
     "HangupBy",
     "Outcome",
     "Scope",
+    "SubjectsErased",
     "TenantCreated",
     "TenantSettings",
 ]

@@ -27,7 +27,7 @@ class CallReceived(Event):
     tenant_id: str
     direction: Direction = Direction.INBOUND
     caller_phone: PersonalStr | None = None
-    customer_ref: str | None = None
+    customer_ref: PersonalStr | None = None
     language: str
     topic: str
     priority: int = Field(default=0, ge=0, le=10)

@@ -1,0 +1,53 @@
+"""The subject keys in a compacted Kafka topic, read in full by every instance that needs them.
+
+Writing a key waits for the broker's acknowledgement before the key is used, so no event is ever
+sealed under a key that is not in the log. An erasure writes a tombstone: every reader drops the
+key (and its cached copy) within a fetch, and the log cleaner removes the record from disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import structlog
+
+from callcenter_events.broadcast import TopicFollower
+from callcenter_events.codec import Record
+from callcenter_events.privacy.keystore import KeyIndex, KeyRecord
+from callcenter_events.producer import EventProducer
+from callcenter_events.reading import RawRecord
+
+log = structlog.get_logger(__name__)
+REFRESH_TIMEOUT_S = 5.0
+
+
+class KafkaKeyStore(KeyIndex, TopicFollower):
+    def __init__(self, bootstrap_servers: str, topic: str, producer: EventProducer) -> None:
+        KeyIndex.__init__(self)
+        TopicFollower.__init__(self, bootstrap_servers, topic)
+        self._producer = producer
+
+    async def put(self, record: KeyRecord) -> None:
+        key = record.subject_id.encode()
+        await self._producer.send_record(self._topic, Record(key, record.to_json(), ()))
+        self.remember(record)
+
+    async def erase(self, subject_ids: Iterable[str]) -> None:
+        for subject_id in subject_ids:
+            self.forget(subject_id)
+            await self._producer.send_record(self._topic, Record(subject_id.encode(), None, ()))
+
+    async def refresh(self) -> None:
+        if self._consumer is not None:
+            await self.catch_up(REFRESH_TIMEOUT_S)
+
+    def _apply_records(self, records: Iterable[RawRecord]) -> None:
+        for raw in records:
+            subject_id = (raw.record.key or b"").decode(errors="replace")
+            if raw.record.value is None:
+                self.forget(subject_id)
+                continue
+            try:
+                self.remember(KeyRecord.from_json(raw.record.value))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("subject_key_unreadable", subject_id=subject_id, error=repr(exc))

@@ -1,0 +1,185 @@
+"""The one interface services use for personal data: seal before writing, reveal when needed.
+
+    ref = SubjectRef(tenant_id, "phone", "+4930123456")
+    sealed, subject_id = await vault.seal_event(event, ref)   # personal fields now sealed
+    plain = await vault.reveal_event(sealed)                  # None where the subject is erased
+
+A subject is found by a lookup token, a keyed hash (HMAC-SHA256 with the lookup secret) of
+tenant, kind and value, so the same caller always gets the same key without the number being
+stored anywhere in clear. Two instances that meet a new caller at the same moment may create two
+keys; both stay valid and erasure destroys both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import os
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, TypeVar
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel
+
+from callcenter_events.personal import personal_fields
+from callcenter_events.privacy.keystore import KeyRecord, KeyStore
+from callcenter_events.privacy.master import KEY_BYTES, KeyWrapper
+from callcenter_events.privacy.sealing import is_sealed, open_sealed, seal, subject_of
+
+SubjectKind = Literal["phone", "customer"]
+M = TypeVar("M", bound=BaseModel)
+CACHE_SIZE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRef:
+    """What identifies a data subject within a tenant: a phone number or a customer reference."""
+
+    tenant_id: str
+    kind: SubjectKind
+    value: str
+
+
+class Vault:
+    def __init__(self, store: KeyStore, master: KeyWrapper, lookup_secret: bytes) -> None:
+        self.store = store
+        self._master = master
+        self._lookup_secret = lookup_secret
+        self._keys: OrderedDict[str, AESGCM] = OrderedDict()
+        self._creating: dict[str, asyncio.Future[str]] = {}
+
+    def lookup(self, ref: SubjectRef) -> str:
+        message = "\x1f".join((ref.tenant_id, ref.kind, ref.value.strip())).encode()
+        return hmac.new(self._lookup_secret, message, hashlib.sha256).hexdigest()
+
+    def subjects_of(self, ref: SubjectRef) -> list[str]:
+        """Every live subject id for this person (usually one)."""
+        return self.store.subjects(self.lookup(ref))
+
+    async def subject_for(self, ref: SubjectRef) -> str:
+        """The person's subject id; a new subject (and key, stored durably) the first time."""
+        lookup = self.lookup(ref)
+        known = self.store.subjects(lookup)
+        if known:
+            return known[0]
+        pending = self._creating.get(lookup)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._creating[lookup] = future
+        try:
+            subject_id = await self._create(ref.tenant_id, lookup)
+            future.set_result(subject_id)
+            return subject_id
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters get it, nobody else has to
+            raise
+        finally:
+            del self._creating[lookup]
+
+    async def _create(self, tenant_id: str, lookup: str) -> str:
+        subject_id = f"s{uuid.uuid4().hex}"
+        data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+        record = KeyRecord(
+            subject_id=subject_id,
+            tenant_id=tenant_id,
+            lookup=lookup,
+            wrapped=self._master.wrap(subject_id, data_key),
+            created_at=datetime.now(UTC),
+        )
+        await self.store.put(record)
+        self._cache(subject_id, AESGCM(data_key))
+        return subject_id
+
+    async def seal_event(self, event: M, subject: SubjectRef | str) -> tuple[M, str | None]:
+        """The event with its personal fields sealed, and the subject id they were sealed for.
+
+        `subject` is a reference (found or created) or a known subject id; an erased subject id
+        takes no new personal data: its fields are dropped.
+        """
+        plain = _plain_personal_values(event)
+        if not plain:
+            return event, None
+        subject_id = subject if isinstance(subject, str) else await self.subject_for(subject)
+        key = await self._key(subject_id)
+        if key is None:
+            return event.model_copy(update=dict.fromkeys(plain)), subject_id
+        sealed = {name: seal(key, subject_id, name, value) for name, value in plain.items()}
+        return event.model_copy(update=sealed), subject_id
+
+    async def reveal(self, value: str | None, field: str) -> str | None:
+        """The plain value; None when its subject is erased. Unsealed values pass as they are."""
+        if value is None or not is_sealed(value):
+            return value
+        key = await self._key(subject_of(value))
+        return None if key is None else open_sealed(key, value, field)
+
+    async def reveal_event(self, event: M) -> M:
+        fields = personal_fields(type(event))
+        values = {name: getattr(event, name) for name in fields}
+        revealed = {name: await self.reveal(value, name) for name, value in values.items()}
+        return event.model_copy(update=revealed)
+
+    async def erase(self, subject_ids: Iterable[str]) -> None:
+        ids = list(subject_ids)
+        for subject_id in ids:
+            self._keys.pop(subject_id, None)
+        await self.store.erase(ids)
+
+    async def rewrap(self) -> int:
+        """Re-wrap every subject key under the active master key; answers how many changed."""
+        changed = 0
+        for record in self.store.records():
+            if record.wrapped.master_key_id == self._master.active_id:
+                continue
+            data_key = self._master.unwrap(record.subject_id, record.wrapped)
+            rewrapped = self._master.wrap(record.subject_id, data_key)
+            await self.store.put(
+                KeyRecord(
+                    record.subject_id,
+                    record.tenant_id,
+                    record.lookup,
+                    rewrapped,
+                    record.created_at,
+                )
+            )
+            changed += 1
+        return changed
+
+    async def _key(self, subject_id: str) -> AESGCM | None:
+        record = self.store.record(subject_id)
+        if record is None and not self.store.is_erased(subject_id):
+            await self.store.refresh()  # written a moment ago by another instance?
+            record = self.store.record(subject_id)
+        if record is None:
+            self._keys.pop(subject_id, None)
+            return None
+        cached = self._keys.get(subject_id)
+        if cached is not None:
+            self._keys.move_to_end(subject_id)
+            return cached
+        key = AESGCM(self._master.unwrap(subject_id, record.wrapped))
+        self._cache(subject_id, key)
+        return key
+
+    def _cache(self, subject_id: str, key: AESGCM) -> None:
+        self._keys[subject_id] = key
+        if len(self._keys) > CACHE_SIZE:
+            self._keys.popitem(last=False)
+
+
+def _plain_personal_values(event: BaseModel) -> dict[str, str]:
+    values = {name: getattr(event, name) for name in personal_fields(type(event))}
+    return {
+        name: value for name, value in values.items() if value is not None and not is_sealed(value)
+    }
+
+
+def new_lookup_secret() -> bytes:
+    return os.urandom(32)
