@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from callcenter_events.privacy.master import DEVELOPMENT_MASTER_KEYS
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_OPERATOR_TOKEN = "dev-operator-token"
+DEVELOPMENT_LOOKUP_SECRET = "dev-lookup-secret"
 
 
 class ServiceSettings(BaseSettings):
@@ -33,12 +35,29 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         256 * 1024, ge=1024, validation_alias=AliasChoices("CALLCENTER_MAX_BODY_BYTES")
     )
+    master_keys: SecretStr = Field(
+        SecretStr(DEVELOPMENT_MASTER_KEYS),
+        validation_alias=AliasChoices("CALLCENTER_MASTER_KEYS"),
+        description="id:base64url(32 bytes), comma separated, the first wraps new keys",
+    )
+    lookup_secret: SecretStr = Field(
+        SecretStr(DEVELOPMENT_LOOKUP_SECRET),
+        validation_alias=AliasChoices("CALLCENTER_LOOKUP_SECRET"),
+        description="Keys the hashes that find a person's subject id; never rotate it casually",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:
-        token = self.operator_token.get_secret_value()
-        if self.environment == "production" and token == DEVELOPMENT_OPERATOR_TOKEN:
-            raise ValueError("CALLCENTER_OPERATOR_TOKEN must be set in production")
+        if self.environment != "production":
+            return self
+        defaults = {
+            "CALLCENTER_OPERATOR_TOKEN": (self.operator_token, DEVELOPMENT_OPERATOR_TOKEN),
+            "CALLCENTER_MASTER_KEYS": (self.master_keys, DEVELOPMENT_MASTER_KEYS),
+            "CALLCENTER_LOOKUP_SECRET": (self.lookup_secret, DEVELOPMENT_LOOKUP_SECRET),
+        }
+        for name, (value, development) in defaults.items():
+            if value.get_secret_value() == development:
+                raise ValueError(f"{name} must be set in production")
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from callcenter_events import utc_now
 from callcenter_events.models import CallReceived
+from callcenter_events.privacy import SubjectRef, Vault
 from callcenter_service import CallsWriter, Principal, ProblemError
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
 from fastapi import APIRouter, Request
@@ -45,8 +46,22 @@ async def _report(request: Request, caller: Principal, body: CallCreate, claim: 
         required_skills=body.required_skills,
         received_at=utc_now(),
     )
-    position = await publish(request, event, event_id=claim.derived_id("call.received"))
+    sealed, subject_id = await _seal(request, event)
+    position = await publish(
+        request, sealed, event_id=claim.derived_id("call.received"), data_subject=subject_id
+    )
     return Accepted(call_id=event.call_id, position=str(position))
+
+
+async def _seal(request: Request, event: CallReceived) -> tuple[CallReceived, str | None]:
+    """A known customer's call is about the customer; the number belongs to its holder."""
+    vault: Vault = request.app.state.vault
+    phone = SubjectRef(event.tenant_id, "phone", event.caller_phone) if event.caller_phone else None
+    if event.customer_ref is None:
+        return await vault.seal_event(event, phone) if phone else (event, None)
+    customer = SubjectRef(event.tenant_id, "customer", event.customer_ref)
+    overrides: dict[str, SubjectRef | str] = {"caller_phone": phone} if phone else {}
+    return await vault.seal_event(event, customer, overrides=overrides)
 
 
 def _tenant_of(request: Request, caller: Principal, named: str | None) -> str:

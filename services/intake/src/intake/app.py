@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
+from callcenter_events.topics import PRIVACY
 from callcenter_service import create_service_app
+from callcenter_service.privacy import Shredder, VaultComponent, lookup_secret
 from callcenter_service.projection import ProjectionRunner
-from callcenter_service.runtime import ProducerComponent, StoreComponent
-from callcenter_service.wiring import event_producer
+from callcenter_service.runtime import ConsumerComponent, ProducerComponent, StoreComponent
+from callcenter_service.wiring import event_consumer, event_producer
 from fastapi import FastAPI
 
 from intake.api import router
 from intake.callstore import CallProjection, CallStore
+from intake.erasure_api import router as erasure_router
 from intake.idempotency import IdempotencyStore
 from intake.lifecycle_api import router as lifecycle_router
 from intake.settings import IntakeSettings
@@ -22,9 +25,17 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     producer = event_producer(settings, "intake")
     make_sqlite_folder(settings.database_url)
     engine = make_engine(settings.database_url)
-    idempotency = IdempotencyStore(engine)
+    idempotency = IdempotencyStore(engine, lookup_secret(settings))
     calls = ProjectionRunner(
         ProjectionStore(engine, CallProjection()), settings, producer, service="intake"
+    )
+    keys = VaultComponent(settings, producer)
+    shredder = event_consumer(
+        settings,
+        group="intake-shredder",
+        topics=[PRIVACY],
+        handler=Shredder(keys.vault).handle,
+        producer=producer,
     )
     app = create_service_app(
         name="intake",
@@ -33,12 +44,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         components=[
             StoreComponent("store", idempotency.create_tables),
             ProducerComponent(producer),
+            keys,
             calls.component,
+            ConsumerComponent(shredder),
         ],
-        routers=[router, lifecycle_router, tenants_router],
+        routers=[router, lifecycle_router, tenants_router, erasure_router],
         receives=CallProjection.types,
     )
     app.state.producer = producer
+    app.state.vault = keys.vault
     app.state.idempotency = idempotency
     app.state.calls = CallStore(engine)
     app.state.call_projection = calls

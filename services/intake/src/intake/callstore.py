@@ -20,10 +20,13 @@ from callcenter_events.models import (
     CallQueued,
     CallReceived,
     CallWrappedUp,
+    SubjectsErased,
 )
+from callcenter_events.privacy.sealing import is_sealed, subject_of
 from callcenter_events.store import upsert
-from callcenter_events.topics import CALLS, ROUTING, Topic
+from callcenter_events.topics import CALLS, PRIVACY, ROUTING, Topic
 from sqlalchemy import Engine, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, col, or_, select
 
 STATE_AFTER = {
@@ -37,7 +40,9 @@ PENDING_TIMEOUT = timedelta(seconds=60)
 
 
 class IntakeCall(SQLModel, table=True):
-    __tablename__ = "intake_calls"
+    """One call. Personal values are kept sealed as the event carried them, opened on read."""
+
+    __tablename__ = "intake_calls_v2"
 
     call_id: str = Field(primary_key=True)
     tenant_id: str = Field(index=True)
@@ -47,6 +52,10 @@ class IntakeCall(SQLModel, table=True):
     language: str
     priority: int
     customer_ref: str | None = None
+    caller_phone: str | None = None
+    customer_subject: str | None = Field(default=None, index=True)
+    phone_subject: str | None = Field(default=None, index=True)
+    data_subject: str | None = None
     agent_id: str | None = None
     received_at: datetime = Field(index=True)
     updated_at: datetime
@@ -63,28 +72,39 @@ class TimelineEntry(SQLModel, table=True):
     time: datetime
 
 
+class ErasedSubject(SQLModel, table=True):
+    """Subjects erased so far: a call read later (in a replay) keeps none of their data."""
+
+    __tablename__ = "intake_erased_subjects"
+
+    subject_id: str = Field(primary_key=True)
+
+
 _CALLS: Any = IntakeCall.__table__  # type: ignore[attr-defined]
 _TIMELINE: Any = TimelineEntry.__table__  # type: ignore[attr-defined]
-TYPES = frozenset({"call.received", *STATE_AFTER})
+_ERASED: Any = ErasedSubject.__table__  # type: ignore[attr-defined]
+ERASURES = frozenset({"caller.erased", "customer.erased"})
+TYPES = frozenset({"call.received", *STATE_AFTER, *ERASURES})
 
 
 class CallProjection:
     name: str = "intake_calls"
-    version: int = 1
+    version: int = 2
     types: frozenset[str] = TYPES
-    topics: tuple[Topic, ...] = (CALLS, ROUTING)
+    topics: tuple[Topic, ...] = (CALLS, ROUTING, PRIVACY)
 
     def create_tables(self, engine: Engine) -> None:
-        SQLModel.metadata.create_all(engine, tables=[_CALLS, _TIMELINE])
+        SQLModel.metadata.create_all(engine, tables=[_CALLS, _TIMELINE, _ERASED])
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
-        """The whole batch in three statements or so: timeline, new calls, state changes."""
+        """The whole batch in a few statements: timeline, new calls, state changes, erasures."""
         relevant = [e for e in envelopes if isinstance(e.data, _CALL_EVENTS)]
         timeline = [_timeline_row(e) for e in relevant]
         upsert(session, _TIMELINE, timeline, keys=["event_id"])
-        new_calls = [_new_call(e.data) for e in relevant if isinstance(e.data, CallReceived)]
-        upsert(session, _CALLS, new_calls, keys=["call_id"])
+        new_calls = [_new_call(e) for e in relevant if isinstance(e.data, CallReceived)]
+        upsert(session, _CALLS, _without_erased(session, new_calls), keys=["call_id"])
         _advance_states(session, [e for e in relevant if e.type in STATE_AFTER])
+        _blank_erased(session, _erased_subjects(envelopes))
 
 
 _CALL_EVENTS = (CallReceived, CallQueued, CallAbandoned, CallEnded, CallWrappedUp)
@@ -121,7 +141,48 @@ def _advance_states(session: Session, changes: list[Envelope]) -> None:
             session.add(call)
 
 
-def _new_call(event: CallReceived) -> dict[str, Any]:
+PERSONAL_COLUMNS = {"caller_phone": "phone_subject", "customer_ref": "customer_subject"}
+
+
+def _without_erased(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    subjects = {row[c] for row in rows for c in PERSONAL_COLUMNS.values() if row[c]}
+    if not subjects:
+        return rows
+    erased = set(
+        session.execute(
+            sa_select(_ERASED.c.subject_id).where(_ERASED.c.subject_id.in_(subjects))
+        ).scalars()
+    )
+    for row in rows:
+        for column, subject_column in PERSONAL_COLUMNS.items():
+            if row[subject_column] in erased:
+                row[column] = None
+    return rows
+
+
+def _erased_subjects(envelopes: Sequence[Envelope]) -> list[str]:
+    erasures = [e.data for e in envelopes if isinstance(e.data, SubjectsErased)]
+    return [subject_id for erasure in erasures for subject_id in erasure.subject_ids]
+
+
+def _blank_erased(session: Session, subject_ids: list[str]) -> None:
+    """Drop the erased subjects' sealed values (their keys are destroyed anyway)."""
+    if not subject_ids:
+        return
+    upsert(session, _ERASED, [{"subject_id": s} for s in subject_ids], keys=["subject_id"])
+    for column, subject_column in PERSONAL_COLUMNS.items():
+        session.execute(
+            update(_CALLS).where(_CALLS.c[subject_column].in_(subject_ids)).values({column: None})
+        )
+
+
+def _subject(value: str | None) -> str | None:
+    return subject_of(value) if value is not None and is_sealed(value) else None
+
+
+def _new_call(envelope: Envelope) -> dict[str, Any]:
+    event = envelope.data
+    assert isinstance(event, CallReceived)
     return {
         "call_id": event.call_id,
         "tenant_id": event.tenant_id,
@@ -131,6 +192,10 @@ def _new_call(event: CallReceived) -> dict[str, Any]:
         "language": event.language,
         "priority": event.priority,
         "customer_ref": event.customer_ref,
+        "caller_phone": event.caller_phone,
+        "customer_subject": _subject(event.customer_ref),
+        "phone_subject": _subject(event.caller_phone),
+        "data_subject": envelope.data_subject,
         "received_at": event.received_at,
         "updated_at": event.received_at,
     }

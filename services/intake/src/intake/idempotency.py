@@ -12,6 +12,7 @@ call, so the consumers drop the repeat.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,8 +60,12 @@ class Claim:
 
 
 class IdempotencyStore:
-    def __init__(self, engine: Engine) -> None:
+    """`hash_key` keys the stored request hashes: a body with a phone number in it cannot be
+    confirmed by hashing guesses without the key."""
+
+    def __init__(self, engine: Engine, hash_key: bytes) -> None:
         self.engine = engine
+        self._hash_key = hash_key
 
     def create_tables(self) -> None:
         SQLModel.metadata.create_all(self.engine, tables=[_TABLE])
@@ -68,7 +73,7 @@ class IdempotencyStore:
     async def claim(self, request: Request, principal: Principal) -> Claim | Replay:
         """Hold the request's key, or answer with the stored first answer."""
         owner = principal.tenant_id or "operator"
-        request_hash = await _request_hash(request)
+        request_hash = await _request_hash(request, self._hash_key)
         key = request.headers.get(HEADER)
         if key is None:
             return Claim(owner, None, request_hash)
@@ -139,7 +144,7 @@ def _stale(record: IdempotencyRecord) -> bool:
     return utc_now() - created > STALE_AFTER
 
 
-async def _request_hash(request: Request) -> str:
+async def _request_hash(request: Request, key: bytes) -> str:
     """The method, path and body in canonical JSON: the same request, however it is spaced."""
     raw = await request.body()
     try:
@@ -147,7 +152,7 @@ async def _request_hash(request: Request) -> str:
     except orjson.JSONDecodeError:
         canonical = raw
     text = f"{request.method} {request.url.path}\n".encode() + canonical
-    return hashlib.sha256(text).hexdigest()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
 def _replay(stored: IdempotencyRecord, request_hash: str) -> Replay:

@@ -15,6 +15,7 @@ from typing import Annotated
 import orjson
 from callcenter_events import Event, Position, utc_now, wrap
 from callcenter_events.models import CallAbandoned, CallEnded, CallWrappedUp
+from callcenter_events.privacy import Vault
 from callcenter_events.store import in_db_thread
 from callcenter_service import CallsReader, CallsWriter, Principal, ProblemError
 from callcenter_service.correlation import current_correlation_id
@@ -68,16 +69,30 @@ async def wrap_up(call_id: str, body: WrapUp, request: Request, caller: CallsWri
     ensure_ready(request)
     call, _timeline = await _visible(request, caller, call_id)
 
+    notes = await _sealed_notes(request, call, body.notes)
+
     def event_for(_state: str) -> Event:
         return CallWrappedUp(
             call_id=call_id,
             tenant_id=call.tenant_id,
             disposition=body.disposition,
-            notes=body.notes,
+            notes=notes,
             wrapped_up_at=utc_now(),
         )
 
     return await _transition(request, call, "wrap-up", WRAP_UP_FROM, event_for)
+
+
+async def _sealed_notes(request: Request, call: IntakeCall, notes: str | None) -> str | None:
+    """Notes are about the caller: sealed under the call's subject (dropped if it is erased)."""
+    if notes is None:
+        return None
+    if call.data_subject is None:
+        raise ProblemError(
+            409, "This call was recorded without a data subject; notes cannot be kept."
+        )
+    vault: Vault = request.app.state.vault
+    return await vault.seal_value(call.data_subject, "notes", notes)
 
 
 MinPosition = Annotated[
@@ -91,7 +106,7 @@ async def get_call(
 ) -> CallView:
     """The call's state and timeline."""
     await request.app.state.call_projection.wait_for(min_position)
-    return _view(*await _visible(request, caller, call_id))
+    return await _view(request, *await _visible(request, caller, call_id))
 
 
 @router.get("", response_model=CallPage)
@@ -124,7 +139,7 @@ async def list_calls(
         after=_decode_cursor(cursor),
     )
     calls = await in_db_thread(store.engine, page)
-    views = [_view(call, []) for call in calls]
+    views = [await _view(request, call, []) for call in calls]
     last = calls[-1] if len(calls) == limit else None
     return CallPage(calls=views, next_cursor=_encode_cursor(last) if last else None)
 
@@ -172,9 +187,16 @@ async def _transition(
     return Transition(call_id=call.call_id, state=state, position=str(position))
 
 
-def _view(call: IntakeCall, timeline: list[TimelineEntry]) -> CallView:
+async def _view(request: Request, call: IntakeCall, timeline: list[TimelineEntry]) -> CallView:
+    """The call as the API shows it: personal values opened (null once the person is erased)."""
+    vault: Vault = request.app.state.vault
     items = [TimelineItem(type=entry.type, time=_utc(entry.time)) for entry in timeline]
-    fields = call.model_dump() | {"received_at": _utc(call.received_at), "timeline": items}
+    fields = call.model_dump() | {
+        "received_at": _utc(call.received_at),
+        "timeline": items,
+        "caller_phone": await vault.reveal(call.caller_phone, "caller_phone"),
+        "customer_ref": await vault.reveal(call.customer_ref, "customer_ref"),
+    }
     return CallView.model_validate(fields)
 
 

@@ -19,10 +19,20 @@ def ensure_ready(request: Request) -> None:
         raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
 
 
-async def publish(request: Request, event: Event, *, event_id: str | None = None) -> Position:
+async def publish(
+    request: Request,
+    event: Event,
+    *,
+    event_id: str | None = None,
+    data_subject: str | None = None,
+) -> Position:
     producer: EventProducer = request.app.state.producer
     envelope = wrap(
-        event, source=SOURCE, correlation_id=current_correlation_id(), event_id=event_id
+        event,
+        source=SOURCE,
+        correlation_id=current_correlation_id(),
+        event_id=event_id,
+        data_subject=data_subject,
     )
     return await producer.publish(envelope)
 

@@ -99,7 +99,8 @@ class CallView(BaseModel):
     topic: str
     language: str
     priority: int
-    customer_ref: str | None
+    customer_ref: str | None = Field(description="null once the customer is erased")
+    caller_phone: str | None = Field(None, description="null once the caller is erased")
     received_at: datetime
     timeline: list[TimelineItem]
 

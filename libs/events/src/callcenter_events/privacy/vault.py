@@ -18,7 +18,7 @@ import hmac
 import os
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
@@ -97,21 +97,41 @@ class Vault:
         self._cache(subject_id, AESGCM(data_key))
         return subject_id
 
-    async def seal_event(self, event: M, subject: SubjectRef | str) -> tuple[M, str | None]:
-        """The event with its personal fields sealed, and the subject id they were sealed for.
+    async def seal_event(
+        self,
+        event: M,
+        subject: SubjectRef | str,
+        *,
+        overrides: Mapping[str, SubjectRef | str] | None = None,
+    ) -> tuple[M, str | None]:
+        """The event with its personal fields sealed, and the id of the subject they are about.
 
-        `subject` is a reference (found or created) or a known subject id; an erased subject id
-        takes no new personal data: its fields are dropped.
+        `subject` (a reference, found or created, or a known subject id) owns every personal
+        field except those `overrides` give to another subject (a call of a known customer: the
+        reference belongs to the customer, the number to whoever has that number). An erased
+        subject id takes no new personal data: its fields are dropped.
         """
         plain = _plain_personal_values(event)
         if not plain:
             return event, None
-        subject_id = subject if isinstance(subject, str) else await self.subject_for(subject)
+        main = await self._subject_id(subject)
+        owners = dict.fromkeys(plain, main)
+        for name, other in (overrides or {}).items():
+            if name in plain:
+                owners[name] = await self._subject_id(other)
+        sealed = {name: await self._seal(owners[name], name, plain[name]) for name in plain}
+        return event.model_copy(update=sealed), main
+
+    async def seal_value(self, subject_id: str, field: str, value: str) -> str | None:
+        """One value sealed for a known subject; None if the subject is erased."""
+        return await self._seal(subject_id, field, value)
+
+    async def _subject_id(self, subject: SubjectRef | str) -> str:
+        return subject if isinstance(subject, str) else await self.subject_for(subject)
+
+    async def _seal(self, subject_id: str, field: str, value: str) -> str | None:
         key = await self._key(subject_id)
-        if key is None:
-            return event.model_copy(update=dict.fromkeys(plain)), subject_id
-        sealed = {name: seal(key, subject_id, name, value) for name, value in plain.items()}
-        return event.model_copy(update=sealed), subject_id
+        return None if key is None else seal(key, subject_id, field, value)
 
     async def reveal(self, value: str | None, field: str) -> str | None:
         """The plain value; None when its subject is erased. Unsealed values pass as they are."""

@@ -1,0 +1,193 @@
+"""Erasure of a caller: gone from every topic, table and answer, also after a full rebuild.
+
+Personal data never reaches a topic in clear (it is sealed per data subject), so a raw read of
+every topic finds no number before the erasure either; after it, the sealed copies cannot be
+opened any more by anyone, projections hold none of them, and a rebuild of intake's and
+analytics' projections from offset zero gives the same counts with the caller still erased.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+from callcenter_events.privacy import is_sealed
+from callcenter_events.producer import EventProducer
+from callcenter_events.topics import ALL_TOPICS
+from callcenter_service.privacy import VaultComponent
+from callcenter_service.settings import ServiceSettings
+from callcenter_testkit import eventually
+from callcenter_testkit.platform import Platform, create_tenant
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
+
+ERASED_PHONE = "+4930111222333"
+KEPT_PHONE = "+4930999888777"
+CUSTOMER = "crm-erase-4711"
+TENANT = "acme"
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/analytics.sqlite3"
+
+
+async def _call(client: httpx.AsyncClient, platform: Platform, **fields: object) -> str:
+    body = {"tenant_id": TENANT, "language": "de", "topic": "billing"} | fields
+    answer = await client.post(f"{platform.url('intake')}/v1/calls", json=body)
+    assert answer.status_code == 202, answer.text
+    call_id: str = answer.json()["call_id"]
+    return call_id
+
+
+async def _view(client: httpx.AsyncClient, platform: Platform, call_id: str) -> dict[str, Any]:
+    answer = await client.get(f"{platform.url('intake')}/v1/calls/{call_id}")
+    assert answer.status_code == 200, answer.text
+    view: dict[str, Any] = answer.json()
+    return view
+
+
+async def _report(client: httpx.AsyncClient, platform: Platform) -> list[dict[str, Any]]:
+    answer = await client.get(
+        f"{platform.url('analytics')}/v1/analytics/calls",
+        params={"tenant_id": TENANT, "interval": "day", "group_by": "topic"},
+    )
+    assert answer.status_code == 200, answer.text
+    rows: list[dict[str, Any]] = answer.json()["rows"]
+    return rows
+
+
+async def _raw_log(bootstrap: str, prefix: str) -> list[tuple[bytes, bytes, bytes]]:
+    """Every record of every topic as key, value and headers, read with a plain client."""
+    topics = [topic.name(prefix) for topic in ALL_TOPICS]
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    records: list[tuple[bytes, bytes, bytes]] = []
+    try:
+        while polled := await consumer.getmany(timeout_ms=1500):
+            for messages in polled.values():
+                records += [
+                    (m.key or b"", m.value or b"", b"|".join(v for _, v in m.headers or ()))
+                    for m in messages
+                ]
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def _open_sealed_phones(
+    log: list[tuple[bytes, bytes, bytes]], bootstrap: str, prefix: str
+) -> list[str | None]:
+    """What a new reader of the key topic (as any service starting now) opens of the numbers."""
+    tokens = [
+        data["caller_phone"]
+        for _key, value, headers in log
+        if b"call.received" in headers and (data := orjson.loads(value)).get("caller_phone")
+    ]
+    settings = ServiceSettings(KAFKA_BOOTSTRAP_SERVERS=bootstrap, CALLCENTER_TOPIC_PREFIX=prefix)
+    keys = VaultComponent(settings, EventProducer(bootstrap, client_id="e2e-unused"))
+    await keys.start()
+    try:
+        assert await keys.keys.catch_up(10)
+        return [await keys.vault.reveal(token, "caller_phone") for token in tokens]
+    finally:
+        await keys.stop()
+
+
+def _database_text(path: Path) -> str:
+    """Every value of every table of a SQLite database, as one text."""
+    with sqlite3.connect(path) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return "\n".join(repr(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"'))
+
+
+async def test_an_erased_caller_is_gone_everywhere_and_stays_gone_after_a_rebuild(
+    platform: Platform, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    intake = platform.url("intake")
+    async with httpx.AsyncClient(headers=platform.auth, timeout=15) as client:
+        await create_tenant(client, platform, TENANT)
+        erased_calls = [
+            await _call(client, platform, caller_phone=ERASED_PHONE),
+            await _call(client, platform, caller_phone=ERASED_PHONE, topic="sales"),
+            await _call(client, platform, caller_phone=ERASED_PHONE, customer_ref=CUSTOMER),
+        ]
+        kept_call = await _call(client, platform, caller_phone=KEPT_PHONE)
+        for call_id in (erased_calls[0], kept_call):
+            hangup = await client.post(f"{intake}/v1/calls/{call_id}/hangup", json={"by": "caller"})
+            assert hangup.status_code == 202, hangup.text
+        assert (await _view(client, platform, erased_calls[0]))["caller_phone"] == ERASED_PHONE
+        customer_view = await _view(client, platform, erased_calls[2])
+        assert customer_view["customer_ref"] == CUSTOMER
+
+        async def counted() -> list[dict[str, Any]]:
+            rows = await _report(client, platform)
+            return rows if sum(r["offered"] for r in rows) == 4 else []
+
+        before = await eventually(counted, timeout=20, what="analytics counted the calls")
+
+        erasure = await client.post(
+            f"{intake}/v1/tenants/{TENANT}/erasures", json={"caller_phone": ERASED_PHONE}
+        )
+        assert erasure.status_code == 202, erasure.text
+        assert erasure.json()["subjects"] == 1
+
+        for call_id in erased_calls:
+            assert (await _view(client, platform, call_id))["caller_phone"] is None
+        assert (await _view(client, platform, erased_calls[2]))["customer_ref"] == CUSTOMER
+        assert (await _view(client, platform, kept_call))["caller_phone"] == KEPT_PHONE
+        listed = (await client.get(f"{intake}/v1/calls", params={"limit": 10})).json()["calls"]
+        assert ERASED_PHONE not in str(listed)
+        assert KEPT_PHONE in str(listed)
+
+        log = await _raw_log(kafka_bootstrap, platform.topic_prefix)
+        everything = b"\n".join(b"\n".join(record) for record in log)
+        for secret in (ERASED_PHONE, ERASED_PHONE[1:], KEPT_PHONE, CUSTOMER):
+            assert secret.encode() not in everything, f"{secret} is in the log in clear"
+        opened = await _open_sealed_phones(log, kafka_bootstrap, platform.topic_prefix)
+        assert sorted(opened, key=str) == [KEPT_PHONE, None, None, None], "by a fresh reader"
+
+        intake_db = tmp_path / "intake.sqlite3"
+        analytics_db = tmp_path / "analytics.sqlite3"
+
+        async def no_erased_copies_left() -> bool:
+            text = _database_text(intake_db)
+            return ERASED_PHONE not in text and _sealed_phones(intake_db) == 1
+
+        await eventually(no_erased_copies_left, timeout=15, what="intake blanked the copies")
+        assert ERASED_PHONE not in _database_text(analytics_db)
+
+        for service in ("intake", "analytics"):
+            platform.services[service].stop()
+        _delete_databases(intake_db, analytics_db)
+        for service in ("intake", "analytics"):
+            platform.restart(service)
+
+        after = await eventually(counted, timeout=30, what="analytics rebuilt from offset zero")
+        assert after == before
+        for call_id in erased_calls:
+            assert (await _view(client, platform, call_id))["caller_phone"] is None
+        assert (await _view(client, platform, kept_call))["caller_phone"] == KEPT_PHONE
+        assert _sealed_phones(intake_db) == 1, "after the rebuild only the kept caller's number"
+
+        again = await _call(client, platform, caller_phone=ERASED_PHONE)
+        assert (await _view(client, platform, again))["caller_phone"] == ERASED_PHONE
+
+
+def _delete_databases(*paths: Path) -> None:
+    for database in paths:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
+def _sealed_phones(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        values = [r[0] for r in db.execute("SELECT caller_phone FROM intake_calls_v2")]
+    return sum(1 for value in values if value is not None and is_sealed(value))
