@@ -181,3 +181,13 @@ def test_master_keys_are_checked_when_read() -> None:
     for text in ("", "m1", "m1:short", "m1:" + "A" * 43 + ",m:2:x"):
         with pytest.raises(ValueError, match="master key"):
             MasterKeys.parse(text)
+
+
+async def test_a_customers_call_seals_the_number_for_whoever_has_that_number() -> None:
+    v = vault()
+    customer = SubjectRef("acme", "customer", "crm-4711")
+    sealed, subject_id = await v.seal_event(call(), customer, overrides={"caller_phone": caller()})
+    assert subject_id == await v.subject_for(customer)
+    await v.erase(v.subjects_of(caller()))
+    revealed = await v.reveal_event(sealed)
+    assert (revealed.caller_phone, revealed.customer_ref) == (None, "crm-4711")

@@ -38,6 +38,7 @@ def start_platform(
         "CALLCENTER_OPERATOR_TOKEN": OPERATOR_TOKEN,
         "DATABASE_URL": database_url,
         "INTAKE_DATABASE_URL": f"sqlite:///{log_dir / 'intake.sqlite3'}",
+        "SURVEYS_DATABASE_URL": f"sqlite:///{log_dir / 'surveys.sqlite3'}",
         "LOG_LEVEL": "INFO",
     }
     services = {

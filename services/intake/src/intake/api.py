@@ -5,15 +5,16 @@ from __future__ import annotations
 from callcenter_events import utc_now
 from callcenter_events.models import CallReceived
 from callcenter_events.privacy import SubjectRef, Vault
-from callcenter_service import CallsWriter, Principal, ProblemError
+from callcenter_service import CallsWriter, Principal
+from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
+from callcenter_service.tenancy import acting_tenant
+from callcenter_service.writes import idempotent_write
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from intake.idempotency import Claim
 from intake.publishing import ensure_ready, publish
 from intake.schemas import Accepted, CallCreate
-from intake.writes import idempotent_write
 
 router = APIRouter(prefix="/v1", tags=["calls"], responses=COMMON_PROBLEMS | problem_responses(409))
 
@@ -37,7 +38,7 @@ async def report_call(
 async def _report(request: Request, caller: Principal, body: CallCreate, claim: Claim) -> Accepted:
     event = CallReceived(
         call_id=claim.derived_id("call"),
-        tenant_id=_tenant_of(request, caller, body.tenant_id),
+        tenant_id=acting_tenant(request, caller, body.tenant_id),
         caller_phone=body.caller_phone,
         customer_ref=body.customer_ref,
         language=body.language,
@@ -62,16 +63,3 @@ async def _seal(request: Request, event: CallReceived) -> tuple[CallReceived, st
     customer = SubjectRef(event.tenant_id, "customer", event.customer_ref)
     overrides: dict[str, SubjectRef | str] = {"caller_phone": phone} if phone else {}
     return await vault.seal_event(event, customer, overrides=overrides)
-
-
-def _tenant_of(request: Request, caller: Principal, named: str | None) -> str:
-    """A key acts for its own tenant; the operator names an existing one."""
-    if caller.tenant_id is not None:
-        if named not in (None, caller.tenant_id):
-            raise ProblemError(404, f"No tenant {named!r}.")
-        return caller.tenant_id
-    if named is None:
-        raise ProblemError(422, "The operator must name `tenant_id`.")
-    if named not in request.app.state.directory.directory.tenants:
-        raise ProblemError(404, f"No tenant {named!r}.")
-    return named

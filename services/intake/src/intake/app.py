@@ -5,6 +5,7 @@ from __future__ import annotations
 from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
 from callcenter_events.topics import PRIVACY
 from callcenter_service import create_service_app
+from callcenter_service.idempotency import IdempotencyStore
 from callcenter_service.privacy import Shredder, VaultComponent, lookup_secret
 from callcenter_service.projection import ProjectionRunner
 from callcenter_service.runtime import ConsumerComponent, ProducerComponent, StoreComponent
@@ -14,7 +15,6 @@ from fastapi import FastAPI
 from intake.api import router
 from intake.callstore import CallProjection, CallStore
 from intake.erasure_api import router as erasure_router
-from intake.idempotency import IdempotencyStore
 from intake.lifecycle_api import router as lifecycle_router
 from intake.settings import IntakeSettings
 from intake.tenants_api import router as tenants_router
@@ -25,7 +25,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     producer = event_producer(settings, "intake")
     make_sqlite_folder(settings.database_url)
     engine = make_engine(settings.database_url)
-    idempotency = IdempotencyStore(engine, lookup_secret(settings))
+    idempotency = IdempotencyStore(engine, lookup_secret(settings), table="intake_idempotency")
     calls = ProjectionRunner(
         ProjectionStore(engine, CallProjection()), settings, producer, service="intake"
     )

@@ -12,16 +12,16 @@ from callcenter_events import utc_now
 from callcenter_events.models import CallerErased
 from callcenter_events.privacy import SubjectRef, Vault
 from callcenter_service import Operator, ProblemError
+from callcenter_service.fields import E164
+from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
+from callcenter_service.writes import idempotent_write
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from intake.idempotency import Claim
 from intake.publishing import ensure_ready, publish
-from intake.schemas import E164
 from intake.tenants_api import TenantId
-from intake.writes import idempotent_write
 
 router = APIRouter(
     prefix="/v1/tenants", tags=["privacy"], responses=COMMON_PROBLEMS | problem_responses(409)

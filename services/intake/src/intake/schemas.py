@@ -6,12 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 from callcenter_events.models import HangupBy, Outcome
+from callcenter_service.fields import E164, LanguageTag
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{1,14}$")]
-LanguageTag = Annotated[
-    str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)
-]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 SkillName = Annotated[
     str, StringConstraints(pattern=r"^[a-z]+:[A-Za-z0-9_.-]{1,64}$|^[a-z_]{1,64}$")

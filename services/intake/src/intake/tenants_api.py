@@ -19,15 +19,15 @@ from callcenter_service.directory import (
     hash_key,
     new_api_key,
 )
+from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
+from callcenter_service.writes import idempotent_write
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from intake.idempotency import Claim
 from intake.publishing import ensure_ready, publish_to_directory
 from intake.schemas import Name
-from intake.writes import idempotent_write
 
 router = APIRouter(
     prefix="/v1/tenants", tags=["tenants"], responses=COMMON_PROBLEMS | problem_responses(409)

@@ -6,6 +6,7 @@ from callcenter_events import wrap
 from callcenter_events.bus import InMemoryBus
 from callcenter_events.models import CallQueued, CallReceived
 from callcenter_events.reading import Reader
+from callcenter_events.testing import sealed
 from callcenter_events.topics import CALLS, ROUTING
 from routing.handlers import TYPES, RoutingHandlers
 
@@ -14,7 +15,7 @@ def _received(call_id: str) -> CallReceived:
     return CallReceived(
         call_id=call_id,
         tenant_id="acme",
-        customer_ref="cust-1",
+        customer_ref=sealed("cust-1", "customer_ref")[0],
         language="de",
         topic="billing",
         priority=4,

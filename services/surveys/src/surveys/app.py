@@ -1,15 +1,21 @@
-"""Surveys: surveys, customers with consent, campaigns (for now: follows the call events)."""
+"""Surveys: customers with consent, their erasure; surveys and campaigns (following calls)."""
 
 from __future__ import annotations
 
 from callcenter_events.consumer import BATCHING
 from callcenter_events.registry import REGISTRY
-from callcenter_events.topics import CALLS, ROUTING
+from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
+from callcenter_events.topics import CALLS, PRIVACY, ROUTING
 from callcenter_service import create_service_app
-from callcenter_service.runtime import ConsumerComponent, ProducerComponent
+from callcenter_service.idempotency import IdempotencyStore
+from callcenter_service.privacy import Shredder, VaultComponent, lookup_secret
+from callcenter_service.projection import ProjectionRunner
+from callcenter_service.runtime import ConsumerComponent, ProducerComponent, StoreComponent
 from callcenter_service.wiring import event_consumer, event_producer
 from fastapi import FastAPI
 
+from surveys.customers_api import router as customers_router
+from surveys.customerstore import CustomerProjection
 from surveys.handlers import CallFollower
 from surveys.settings import SurveysSettings
 
@@ -17,8 +23,15 @@ from surveys.settings import SurveysSettings
 def create_app(settings: SurveysSettings | None = None) -> FastAPI:
     settings = settings or SurveysSettings()
     producer = event_producer(settings, "surveys")
+    make_sqlite_folder(settings.database_url)
+    engine = make_engine(settings.database_url)
+    idempotency = IdempotencyStore(engine, lookup_secret(settings), table="surveys_idempotency")
+    keys = VaultComponent(settings, producer)
+    customers = ProjectionRunner(
+        ProjectionStore(engine, CustomerProjection()), settings, producer, service="surveys"
+    )
     follower = CallFollower()
-    consumer = event_consumer(
+    calls = event_consumer(
         settings,
         group="surveys",
         topics=[CALLS, ROUTING],
@@ -26,13 +39,32 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
         producer=producer,
         tuning=BATCHING,
     )
+    shredder = event_consumer(
+        settings,
+        group="surveys-shredder",
+        topics=[PRIVACY],
+        handler=Shredder(keys.vault).handle,
+        producer=producer,
+    )
     app = create_service_app(
         name="surveys",
         description="Surveys, customers with consent, campaigns and responses.",
         settings=settings,
-        components=[ProducerComponent(producer), ConsumerComponent(consumer)],
-        routers=[],
-        receives=frozenset(s.event_type for s in REGISTRY.specs() if s.topic in (CALLS, ROUTING)),
+        components=[
+            StoreComponent("store", idempotency.create_tables),
+            ProducerComponent(producer),
+            keys,
+            customers.component,
+            ConsumerComponent(calls),
+            ConsumerComponent(shredder),
+        ],
+        routers=[customers_router],
+        receives=CustomerProjection.types
+        | frozenset(s.event_type for s in REGISTRY.specs() if s.topic in (CALLS, ROUTING)),
     )
+    app.state.producer = producer
+    app.state.idempotency = idempotency
+    app.state.vault = keys.vault
+    app.state.customers = customers
     app.state.follower = follower
     return app

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from callcenter_service import ServiceSettings
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -8,3 +9,8 @@ class SurveysSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SURVEYS_", extra="ignore", populate_by_name=True)
 
     port: int = 8003
+    database_url: str = Field(
+        "sqlite:///.local/surveys.sqlite3",
+        validation_alias=AliasChoices("SURVEYS_DATABASE_URL"),
+        description="Surveys' own store (customers, consent ledger); never shared",
+    )

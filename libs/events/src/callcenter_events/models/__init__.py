@@ -10,6 +10,12 @@ from callcenter_events.models.calls import (
     HangupBy,
     Outcome,
 )
+from callcenter_events.models.customers import (
+    ConsentChange,
+    ConsentGiven,
+    ConsentWithdrawn,
+    CustomerUpdated,
+)
 from callcenter_events.models.privacy import CallerErased, CustomerErased, SubjectsErased
 from callcenter_events.models.tenants import (
     ApiKeyCreated,
@@ -28,7 +34,11 @@ __all__ = [
     "CallReceived",
     "CallWrappedUp",
     "CallerErased",
+    "ConsentChange",
+    "ConsentGiven",
+    "ConsentWithdrawn",
     "CustomerErased",
+    "CustomerUpdated",
     "Direction",
     "HangupBy",
     "Outcome",

@@ -1,7 +1,7 @@
 """`Idempotency-Key` on creating POSTs, as Stripe does it.
 
-The first request with a key runs and its answer is stored (in intake's own database, so it
-survives a restart); a retry with the same key and the same body gets that answer again, with
+The first request with a key runs and its answer is stored (in the service's own database, so
+it survives a restart); a retry with the same key and the same body gets that answer again, with
 `Idempotent-Replayed: true`; the same key with another body is refused with 409, and so is a
 retry while the first request is still running. Answers of 4xx/5xx are not stored: the client
 may fix the request and retry with the same key. A request left unfinished by a crash is taken
@@ -21,27 +21,52 @@ from typing import Any
 import orjson
 from callcenter_events import utc_now
 from callcenter_events.store import in_db_thread, insert_if_absent
-from callcenter_service import Principal, ProblemError
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, delete, update
+from pydantic import BaseModel
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    update,
+)
 from sqlalchemy import select as sa_select
-from sqlmodel import Field, SQLModel
+
+from callcenter_service.directory import Principal
+from callcenter_service.problems import ProblemError
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 STALE_AFTER = timedelta(seconds=60)
 
 
-class IdempotencyRecord(SQLModel, table=True):
-    __tablename__ = "intake_idempotency"
-
-    owner: str = Field(primary_key=True)
-    key: str = Field(primary_key=True)
+class IdempotencyRecord(BaseModel):
+    owner: str
+    key: str
     request_hash: str
     status_code: int | None = None
     body: str | None = None
     created_at: datetime
+
+
+def idempotency_table(name: str) -> Table:
+    """The keys table of one service (`<service>_idempotency`), in that service's database."""
+    return Table(
+        name,
+        MetaData(),
+        Column("owner", String, primary_key=True),
+        Column("key", String, primary_key=True),
+        Column("request_hash", String, nullable=False),
+        Column("status_code", Integer),
+        Column("body", Text),
+        Column("created_at", DateTime, nullable=False),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +88,13 @@ class IdempotencyStore:
     """`hash_key` keys the stored request hashes: a body with a phone number in it cannot be
     confirmed by hashing guesses without the key."""
 
-    def __init__(self, engine: Engine, hash_key: bytes) -> None:
+    def __init__(self, engine: Engine, hash_key: bytes, *, table: str) -> None:
         self.engine = engine
         self._hash_key = hash_key
+        self._table = idempotency_table(table)
 
     def create_tables(self) -> None:
-        SQLModel.metadata.create_all(self.engine, tables=[_TABLE])
+        self._table.metadata.create_all(self.engine)
 
     async def claim(self, request: Request, principal: Principal) -> Claim | Replay:
         """Hold the request's key, or answer with the stored first answer."""
@@ -97,10 +123,10 @@ class IdempotencyStore:
     def _claim(self, owner: str, key: str, request_hash: str) -> IdempotencyRecord | None:
         row = {"owner": owner, "key": key, "request_hash": request_hash, "created_at": utc_now()}
         with self.engine.begin() as connection:  # Core, not the ORM: this is the hot path
-            if insert_if_absent(connection, _TABLE, row):
+            if insert_if_absent(connection, self._table, row):
                 return None
             stored = IdempotencyRecord.model_validate(
-                connection.execute(_select(owner, key)).mappings().one()
+                connection.execute(_select(self._table, owner, key)).mappings().one()
             )
             if (
                 stored.status_code is None
@@ -108,8 +134,8 @@ class IdempotencyStore:
                 and stored.request_hash == request_hash
             ):
                 connection.execute(  # take over the crashed first attempt
-                    update(_TABLE)
-                    .where(_TABLE.c.owner == owner, _TABLE.c.key == key)
+                    update(self._table)
+                    .where(self._table.c.owner == owner, self._table.c.key == key)
                     .values(created_at=utc_now())
                 )
                 return None
@@ -118,23 +144,22 @@ class IdempotencyStore:
     def _complete(self, claim: Claim, status_code: int, body: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(
-                update(_TABLE)
-                .where(_TABLE.c.owner == claim.owner, _TABLE.c.key == claim.key)
+                update(self._table)
+                .where(self._table.c.owner == claim.owner, self._table.c.key == claim.key)
                 .values(status_code=status_code, body=body)
             )
 
     def _release(self, claim: Claim) -> None:
         with self.engine.begin() as connection:
             connection.execute(
-                delete(_TABLE).where(_TABLE.c.owner == claim.owner, _TABLE.c.key == claim.key)
+                delete(self._table).where(
+                    self._table.c.owner == claim.owner, self._table.c.key == claim.key
+                )
             )
 
 
-_TABLE: Any = IdempotencyRecord.__table__  # type: ignore[attr-defined]
-
-
-def _select(owner: str, key: str) -> Any:
-    return sa_select(_TABLE).where(_TABLE.c.owner == owner, _TABLE.c.key == key)
+def _select(table: Table, owner: str, key: str) -> Any:
+    return sa_select(table).where(table.c.owner == owner, table.c.key == key)
 
 
 def _stale(record: IdempotencyRecord) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from callcenter_service import Principal
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from intake.idempotency import Claim, IdempotencyStore, Replay
+from callcenter_service.directory import Principal
+from callcenter_service.idempotency import Claim, IdempotencyStore, Replay
 
 Body = dict[str, Any]
 
