@@ -18,6 +18,8 @@ from surveys.customers_api import router as customers_router
 from surveys.customerstore import CustomerProjection
 from surveys.handlers import CallFollower
 from surveys.settings import SurveysSettings
+from surveys.surveys_api import router as surveys_router
+from surveys.surveystore import SurveyProjection
 
 
 def create_app(settings: SurveysSettings | None = None) -> FastAPI:
@@ -29,6 +31,9 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
     keys = VaultComponent(settings, producer)
     customers = ProjectionRunner(
         ProjectionStore(engine, CustomerProjection()), settings, producer, service="surveys"
+    )
+    surveys = ProjectionRunner(
+        ProjectionStore(engine, SurveyProjection()), settings, producer, service="surveys"
     )
     follower = CallFollower()
     calls = event_consumer(
@@ -55,16 +60,19 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
             ProducerComponent(producer),
             keys,
             customers.component,
+            surveys.component,
             ConsumerComponent(calls),
             ConsumerComponent(shredder),
         ],
-        routers=[customers_router],
+        routers=[customers_router, surveys_router],
         receives=CustomerProjection.types
+        | SurveyProjection.types
         | frozenset(s.event_type for s in REGISTRY.specs() if s.topic in (CALLS, ROUTING)),
     )
     app.state.producer = producer
     app.state.idempotency = idempotency
     app.state.vault = keys.vault
     app.state.customers = customers
+    app.state.surveys = surveys
     app.state.follower = follower
     return app

@@ -63,7 +63,7 @@ async def put_customer(
     tenant_id: TenantId = None,
 ) -> Written:
     """Create (201) or replace (200) a customer; a consent statement in it is recorded once."""
-    _ensure_ready(request)
+    ensure_ready(request)
     tenant = acting_tenant(request, caller, tenant_id)
     vault = _vault(request)
     customer = SubjectRef(tenant, "customer", customer_ref)
@@ -126,7 +126,7 @@ async def record_consent(
     tenant_id: TenantId = None,
 ) -> Written | JSONResponse:
     """Record consent given or withdrawn; a withdrawal stops further calls at once."""
-    _ensure_ready(request)
+    ensure_ready(request)
     tenant = acting_tenant(request, caller, tenant_id)
     if await _customer(request, tenant, customer_ref, wait=True) is None:
         raise ProblemError(404, "No such customer.")
@@ -172,7 +172,7 @@ async def erase_customer(
     Counts, KPIs and answers by target group stay; the reference, number, name and free-text
     answers are unreadable everywhere, in every replay.
     """
-    _ensure_ready(request)
+    ensure_ready(request)
     tenant = acting_tenant(request, caller, tenant_id)
     vault = _vault(request)
     rows = await _rows(request, tenant, customer_ref, wait=True)
@@ -193,7 +193,7 @@ async def erase_customer(
     )
 
 
-def _ensure_ready(request: Request) -> None:
+def ensure_ready(request: Request) -> None:
     if not request.app.state.runtime.ready():
         raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
 
@@ -238,6 +238,11 @@ async def _customer(
 ) -> Customer | None:
     rows = await _rows(request, tenant, ref, wait=wait)
     return rows[0] if rows else None
+
+
+async def customer_row(request: Request, tenant: str, ref: str) -> Customer | None:
+    """The customer's current row, if there is one (waiting briefly for a fresh write)."""
+    return await _customer(request, tenant, ref, wait=True)
 
 
 def _changes(existing: Customer | None, statement: ConsentStatement) -> bool:

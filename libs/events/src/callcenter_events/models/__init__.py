@@ -17,6 +17,14 @@ from callcenter_events.models.customers import (
     CustomerUpdated,
 )
 from callcenter_events.models.privacy import CallerErased, CustomerErased, SubjectsErased
+from callcenter_events.models.surveys import (
+    Question,
+    QuestionType,
+    Scale,
+    SurveyAnswered,
+    SurveyDefined,
+    SurveyKind,
+)
 from callcenter_events.models.tenants import (
     ApiKeyCreated,
     ApiKeyRevoked,
@@ -42,8 +50,14 @@ __all__ = [
     "Direction",
     "HangupBy",
     "Outcome",
+    "Question",
+    "QuestionType",
+    "Scale",
     "Scope",
     "SubjectsErased",
+    "SurveyAnswered",
+    "SurveyDefined",
+    "SurveyKind",
     "TenantCreated",
     "TenantSettings",
 ]
