@@ -191,3 +191,149 @@ def _sealed_phones(path: Path) -> int:
     with sqlite3.connect(path) as db:
         values = [r[0] for r in db.execute("SELECT caller_phone FROM intake_calls_v2")]
     return sum(1 for value in values if value is not None and is_sealed(value))
+
+
+CUSTOMER_REF = "crm-gdpr-0815"
+CUSTOMER_PHONE = "+436641234567"
+CUSTOMER_NAME = "Grete Musterfrau"
+FREE_TEXT = "Please call Grete back, the router box was crushed"
+OTHER_TEXT = "Fine service"
+SURVEY = {
+    "name": "After the call",
+    "kind": "post_call",
+    "questions": [
+        {"id": "nps", "type": "nps", "text": "Recommend us?", "required": True},
+        {"id": "csat", "type": "csat", "text": "Satisfied?"},
+        {"id": "packaging", "type": "choice", "text": "Packaging?", "options": ["ok", "bad"]},
+        {"id": "comment", "type": "text", "text": "Anything else?"},
+    ],
+}
+
+
+async def _survey_report(
+    client: httpx.AsyncClient, platform: Platform, survey_id: str
+) -> list[dict[str, Any]]:
+    answer = await client.get(
+        f"{platform.url('analytics')}/v1/analytics/surveys/{survey_id}",
+        params={"group_by": "question,segment.region", "tenant_id": TENANT},
+    )
+    assert answer.status_code == 200, answer.text
+    rows: list[dict[str, Any]] = answer.json()["rows"]
+    return rows
+
+
+async def _customer_with_calls_and_answers(
+    client: httpx.AsyncClient, platform: Platform
+) -> tuple[str, list[str]]:
+    """The customer, a stranger, their calls and their answers; the survey id and call ids."""
+    surveys = platform.url("surveys")
+    for ref, phone, region in (
+        (CUSTOMER_REF, CUSTOMER_PHONE, "tyrol"),
+        ("crm-other", KEPT_PHONE, "vienna"),
+    ):
+        body = {
+            "phone": phone,
+            "name": CUSTOMER_NAME if ref == CUSTOMER_REF else "Someone Else",
+            "language": "de",
+            "timezone": "Europe/Vienna",
+            "segment": {"region": region},
+            "consent": {
+                "marketing_calls": True,
+                "source": "contract",
+                "at": "2026-01-05T08:00:00Z",
+            },
+        }
+        put = await client.put(
+            f"{surveys}/v1/customers/{ref}", json=body, params={"tenant_id": TENANT}
+        )
+        assert put.status_code == 201, put.text
+    calls = [
+        await _call(client, platform, caller_phone=CUSTOMER_PHONE, customer_ref=CUSTOMER_REF),
+        await _call(client, platform, caller_phone=CUSTOMER_PHONE),
+        await _call(client, platform, caller_phone=KEPT_PHONE, customer_ref="crm-other"),
+    ]
+    created = await client.post(f"{surveys}/v1/surveys", json=SURVEY | {"tenant_id": TENANT})
+    assert created.status_code == 201, created.text
+    survey_id: str = created.json()["survey_id"]
+    responses = [
+        {"customer_ref": CUSTOMER_REF, "answers": {"nps": 3, "csat": 2, "comment": FREE_TEXT}},
+        {"call_id": calls[1], "answers": {"nps": 10, "packaging": "bad", "comment": FREE_TEXT}},
+        {"customer_ref": "crm-other", "answers": {"nps": 9, "csat": 5, "comment": OTHER_TEXT}},
+    ]
+    for response in responses:
+        answered = await client.post(f"{surveys}/v1/surveys/{survey_id}/responses", json=response)
+        assert answered.status_code == 201, answered.text
+    return survey_id, calls
+
+
+async def test_an_erased_customer_leaves_no_trace_and_every_aggregate_survives_a_rebuild(
+    platform: Platform, kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    async with httpx.AsyncClient(headers=platform.auth, timeout=15) as client:
+        await create_tenant(client, platform, TENANT)
+        survey_id, calls = await _customer_with_calls_and_answers(client, platform)
+
+        async def counted() -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+            call_rows = await _report(client, platform)
+            survey_rows = await _survey_report(client, platform, survey_id)
+            answered = sum(r["responses"] for r in survey_rows if r["question"] == "nps")
+            if sum(r["offered"] for r in call_rows) == 3 and answered == 3:
+                return call_rows, survey_rows
+            return None
+
+        before = await eventually(counted, timeout=20, what="analytics counted calls and answers")
+        assert before is not None
+        assert any(r["nps"] == -100.0 for r in before[1]), "the customer's detractor answer"
+
+        erased = await client.delete(
+            f"{platform.url('surveys')}/v1/customers/{CUSTOMER_REF}", params={"tenant_id": TENANT}
+        )
+        assert erased.status_code == 202, erased.text
+
+        secrets = (CUSTOMER_REF, CUSTOMER_PHONE, CUSTOMER_PHONE[1:], CUSTOMER_NAME, FREE_TEXT)
+        everything = b"\n".join(
+            b"\n".join(r) for r in await _raw_log(kafka_bootstrap, platform.topic_prefix)
+        )
+        for secret in secrets:
+            assert secret.encode() not in everything, f"{secret!r} is in the log in clear"
+
+        databases = [tmp_path / f"{name}.sqlite3" for name in ("intake", "surveys", "analytics")]
+
+        async def no_copies_left() -> bool:
+            text = "\n".join(_database_text(db) for db in databases)
+            return all(s not in text for s in secrets) and _sealed_texts(databases[1]) == 1
+
+        await eventually(no_copies_left, timeout=15, what="every projection blanked the customer")
+        await _assert_erased_in_answers(client, platform, calls)
+
+        services = ("intake", "surveys", "analytics")
+        for service in services:
+            platform.services[service].stop()
+        _delete_databases(*databases)
+        for service in services:
+            platform.restart(service)
+
+        assert await eventually(counted, timeout=30, what="rebuilt from offset zero") == before
+        await eventually(no_copies_left, timeout=15, what="the rebuilt projections stay blank")
+        await _assert_erased_in_answers(client, platform, calls)
+
+
+async def _assert_erased_in_answers(
+    client: httpx.AsyncClient, platform: Platform, calls: list[str]
+) -> None:
+    customer = await client.get(
+        f"{platform.url('surveys')}/v1/customers/{CUSTOMER_REF}", params={"tenant_id": TENANT}
+    )
+    assert customer.status_code == 404
+    views = [await _view(client, platform, call_id) for call_id in calls]
+    assert [(v["caller_phone"], v["customer_ref"]) for v in views] == [
+        (None, None),
+        (None, None),
+        (KEPT_PHONE, "crm-other"),
+    ]
+
+
+def _sealed_texts(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        values = [r[0] for r in db.execute("SELECT text_answers FROM surveys_responses")]
+    return sum(1 for value in values if value is not None and is_sealed(value))

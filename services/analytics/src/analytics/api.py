@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -12,11 +13,17 @@ from callcenter_events.store import in_db_thread
 from callcenter_service import AnalyticsReader, Principal, ProblemError
 from callcenter_service.problems import COMMON_PROBLEMS
 from callcenter_service.projection import ProjectionRunner
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from analytics.periods import Interval
 from analytics.queries import FORMULA_VERSION, GROUPS, CallsQuery, calls_report
+from analytics.survey_queries import (
+    SURVEY_FORMULA_VERSION,
+    SurveyQuery,
+    survey_known,
+    survey_report,
+)
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
 MAX_RANGE = timedelta(days=400)
@@ -53,6 +60,35 @@ async def calls(
     )
 
 
+@router.get("/analytics/surveys/{survey_id}")
+async def surveys(
+    survey_id: Annotated[str, Path(max_length=64)],
+    request: Request,
+    caller: AnalyticsReader,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: datetime | None = None,
+    group_by: Annotated[
+        str, Query(description="Comma list of `question` and `segment.<attribute>`")
+    ] = "",
+    tenant_id: str | None = None,
+    min_position: Annotated[
+        str | None, Query(description="wait until this write is projected")
+    ] = None,
+) -> Response:
+    """NPS and CSAT of a survey's answers, by question and target-group attribute."""
+    runner: ProjectionRunner = request.app.state.runners["surveys"]
+    await runner.wait_for(min_position)
+    engine = runner.store.engine
+    query = _survey_query(survey_id, from_, to, group_by, _scope(caller, tenant_id))
+    if not await in_db_thread(engine, survey_known, engine, survey_id, query.tenant_id):
+        raise ProblemError(404, f"No survey {survey_id!r}.")
+    rows = await in_db_thread(engine, survey_report, engine, query)
+    if "text/csv" in request.headers.get("accept", ""):
+        return _csv(rows, [*query.group_by, *SURVEY_FIGURES])
+    body = {"formula_version": SURVEY_FORMULA_VERSION, "survey_id": survey_id, "rows": rows}
+    return JSONResponse(body)
+
+
 @router.get("/projections")
 async def projections(request: Request, _who: AnalyticsReader) -> dict[str, Any]:
     runners: dict[str, ProjectionRunner] = request.app.state.runners
@@ -77,6 +113,27 @@ def _calls_query(
     if unknown:
         raise ProblemError(400, f"Cannot group by {unknown}; choose from {list(GROUPS)}.")
     return CallsQuery(start, end, interval, tuple(dict.fromkeys(groups)), tenant)
+
+
+SURVEY_FIGURES = ("responses", "nps_answers", "nps", "csat_answers", "csat", "csat_mean")
+SEGMENT_NAME = re.compile(r"^segment\.[a-z][a-z0-9_]{0,39}$")
+
+
+def _survey_query(
+    survey_id: str,
+    start: datetime | None,
+    end: datetime | None,
+    group_by: str,
+    tenant: str | None,
+) -> SurveyQuery:
+    start, end = (_aware(start) if start else None), (_aware(end) if end else None)
+    if start is not None and end is not None and start >= end:
+        raise ProblemError(400, "`from` must be before `to`.")
+    groups = tuple(dict.fromkeys(name.strip() for name in group_by.split(",") if name.strip()))
+    unknown = [g for g in groups if g != "question" and not SEGMENT_NAME.match(g)]
+    if unknown:
+        raise ProblemError(400, f"Cannot group by {unknown}; use `question`, `segment.<name>`.")
+    return SurveyQuery(survey_id, tenant, start, end, groups)
 
 
 def _scope(caller: Principal, tenant_id: str | None) -> str | None:

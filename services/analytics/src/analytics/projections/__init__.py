@@ -3,7 +3,8 @@
 from callcenter_events.store import Projection
 
 from analytics.projections.calls import CallsProjection
+from analytics.projections.surveys import SurveysProjection
 
-PROJECTIONS: tuple[Projection, ...] = (CallsProjection(),)
+PROJECTIONS: tuple[Projection, ...] = (CallsProjection(), SurveysProjection())
 
-__all__ = ["PROJECTIONS", "CallsProjection"]
+__all__ = ["PROJECTIONS", "CallsProjection", "SurveysProjection"]
