@@ -1,0 +1,43 @@
+"""The platform the fuzzers call: started once for all of them, on its own topics."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from callcenter_events.admin import ensure_topics
+from callcenter_testkit.platform import Platform, start_platform
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+
+@pytest.fixture(scope="session")
+def fuzz_checks() -> list[Any]:
+    """No 5xx; every status, content type and body as the document says."""
+    return [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+
+
+@pytest.fixture(scope="session")
+def fuzzed_platform(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Platform]:
+    prefix = f"fuzz-{uuid.uuid4().hex[:8]}."
+    asyncio.run(ensure_topics(kafka_bootstrap, prefix=prefix))
+    folder: Path = tmp_path_factory.mktemp("fuzz")
+    running = start_platform(kafka_bootstrap, prefix, f"sqlite:///{folder}/a.sqlite3", folder)
+    yield running
+    for service in running.services.values():
+        service.stop()

@@ -1,0 +1,49 @@
+"""Schemathesis over each service's OpenAPI document, against the running service and broker.
+
+Every generated request, valid or not, must get a documented status with a body that matches
+the documented schema, and never a 5xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import schemathesis
+from callcenter_testkit.platform import Platform
+from fastapi import FastAPI
+from hypothesis import HealthCheck, settings
+from intake.app import create_app as intake_app
+from intake.settings import IntakeSettings
+from surveys.app import create_app as surveys_app
+from surveys.settings import SurveysSettings
+
+pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def _fuzzer(service: str, app: FastAPI) -> Callable[..., None]:
+    """A test over `service`: the document it serves is built by the same code, from `app`."""
+    schema = schemathesis.openapi.from_dict(app.openapi())
+
+    @schema.parametrize()
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def fuzz(
+        case: schemathesis.Case,  # type: ignore[type-arg]
+        fuzzed_platform: Platform,
+        fuzz_checks: list[Any],
+    ) -> None:
+        url = fuzzed_platform.url(service)
+        case.call_and_validate(base_url=url, headers=fuzzed_platform.auth, checks=fuzz_checks)
+
+    return fuzz  # type: ignore[no-any-return]
+
+
+test_intake_answers_every_request_as_documented = _fuzzer("intake", intake_app(IntakeSettings()))
+test_surveys_answers_every_request_as_documented = _fuzzer(
+    "surveys", surveys_app(SurveysSettings())
+)
