@@ -2,6 +2,8 @@
 
 - intake: `POST /v1/calls` of the intake service against a bare FastAPI endpoint (`bare_app`).
 - producer: our `EventProducer` against Kafka's own `ProducerPerformance` tool.
+- privacy: the cost of sealing personal data, publishing (seal + publish) and replaying
+  (decode + reveal) against the same without personal data.
 
-`python -m bench` runs both, prints a table and writes `docs/benchmarks.md`.
+`python -m bench` runs them all, prints a table and writes `docs/benchmarks.md`.
 """

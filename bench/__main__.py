@@ -1,4 +1,8 @@
-"""`python -m bench`: run the benchmarks, print the table, write docs/benchmarks.md."""
+"""`python -m bench`: run the benchmarks, print the table, write docs/benchmarks.md.
+
+`--only privacy` merges its section into the existing docs/benchmarks.md and keeps the rest;
+the other runs write the whole file.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from pathlib import Path
 
 import structlog
 
-from bench import intake_bench, producer_bench, report
+from bench import intake_bench, privacy_bench, producer_bench, report
 from bench.kafka import delete_topics
 from bench.servers import REPO_ROOT, BenchError
 
@@ -29,6 +33,8 @@ DEFAULTS = {
     "connections": 32,
     "chunk": 1000,
     "window": 4,
+    "privacy_events": 50_000,
+    "callers": 10_000,
 }
 
 
@@ -37,11 +43,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="seconds per measured load phase")
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before each phase")
     parser.add_argument("--records", type=int, help="events the producer benchmark writes")
-    parser.add_argument("--only", choices=["intake", "producer"], help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=["intake", "producer", "privacy"], help="run one benchmark"
+    )
     parser.add_argument("--threads", type=int, help="wrk threads")
     parser.add_argument("--connections", type=int, help="HTTP connections (wrk and open loop)")
-    parser.add_argument("--chunk", type=int, help="envelopes per publish_all (producer)")
-    parser.add_argument("--window", type=int, help="publish_all chunks in flight (producer)")
+    parser.add_argument("--chunk", type=int, help="envelopes per publish_all (producer, privacy)")
+    parser.add_argument(
+        "--window", type=int, help="publish_all chunks in flight (producer, privacy)"
+    )
+    parser.add_argument(
+        "--privacy-events",
+        type=int,
+        help="events the privacy benchmark publishes each way, seals alone and replays",
+    )
+    parser.add_argument(
+        "--callers", type=int, help="distinct callers of the privacy benchmark's events"
+    )
     parser.set_defaults(**DEFAULTS)
     return parser.parse_args(argv)
 
@@ -71,6 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = report.machine()
     intake: intake_bench.IntakeResult | None = None
     producer: producer_bench.ProducerResult | None = None
+    privacy: privacy_bench.PrivacyResult | None = None
     try:
         check_broker(bootstrap)
     except BenchError as exc:
@@ -100,6 +119,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         window=args.window,
                     )
                 )
+            if args.only in (None, "privacy"):
+                privacy = privacy_bench.run(
+                    privacy_bench.PrivacyOptions(
+                        bootstrap_servers=bootstrap,
+                        topic_prefix=prefix,
+                        events=args.privacy_events,
+                        callers=args.callers,
+                        chunk=args.chunk,
+                        window=args.window,
+                    )
+                )
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
@@ -109,12 +139,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     tables = [
         *([report.intake_table(intake)] if intake else []),
         *([report.producer_table(producer)] if producer else []),
+        *([report.privacy_table(privacy)] if privacy else []),
     ]
     print()
     print("\n\n".join(table.text() for table in tables))
-    DOCS.write_text(report.markdown_document(machine, command_line(given), intake, producer))
-    print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
-    problems = [*(intake.problems() if intake else []), *(producer.problems() if producer else [])]
+    command = command_line(given)
+    if privacy is not None and args.only == "privacy" and DOCS.exists():
+        section = report.privacy_section(privacy, separate_run=(machine, command))
+        DOCS.write_text(report.merge_section(DOCS.read_text(), section))
+        print(f"\nupdated: {DOCS.relative_to(REPO_ROOT)} ({report.PRIVACY_HEADING[3:]})")
+    else:
+        DOCS.write_text(report.markdown_document(machine, command, intake, producer, privacy))
+        print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
+    problems = [
+        *(intake.problems() if intake else []),
+        *(producer.problems() if producer else []),
+        *(privacy.problems() if privacy else []),
+    ]
     return 1 if problems else 0
 
 

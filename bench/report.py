@@ -12,10 +12,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.intake_bench import IntakeResult, ServerResult
+from bench.privacy_bench import PrivacyResult
 from bench.producer_bench import JAVA_TOOL, ProducerResult
 
 THROUGHPUT_BAR = 0.60
 HALF_LOAD_P99_BAR_MS = 25.0
+PRIVACY_HEADING = "## Cost of encryption"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +180,79 @@ def producer_table(result: ProducerResult) -> Table:
     )
 
 
+def privacy_table(result: PrivacyResult) -> Table:
+    options = result.options
+    plain, sealed = result.plain, result.sealed
+    rows = [
+        [
+            "publish, events/s (EventProducer, acks=all)",
+            _rate(plain.events_per_s),
+            _rate(sealed.events_per_s),
+            _percent(result.publish_ratio),
+        ],
+        [
+            "publish, wall / CPU time (s)",
+            f"{plain.seconds:.2f} / {plain.cpu_seconds:.2f}",
+            f"{sealed.seconds:.2f} / {sealed.cpu_seconds:.2f}",
+            "",
+        ],
+        [
+            f"sealing alone, events/s (no Kafka; {result.replay_subjects:,} keys created)",
+            "n/a",
+            _rate(result.sealing.events_per_s),
+            "",
+        ],
+        [
+            "sealing alone, events/s (no Kafka; every key known)",
+            "n/a",
+            _rate(result.resealing.events_per_s),
+            "",
+        ],
+        [
+            "replay, events/s (decode only; decode + reveal_event)",
+            _rate(result.decode.events_per_s),
+            _rate(result.reveal.events_per_s),
+            _percent(result.replay_ratio),
+        ],
+        [
+            "record value / headers (B)",
+            f"{result.plain_value_bytes} / {result.plain_header_bytes}",
+            f"{result.sealed_value_bytes:.0f} / {result.sealed_header_bytes}",
+            "",
+        ],
+        [
+            "records in the topic afterwards",
+            str(result.plain_stored),
+            str(result.sealed_stored),
+            "",
+        ],
+    ]
+    publish_cost = sealed.us_per_event - plain.us_per_event
+    replay_cost = result.reveal.us_per_event - result.decode.us_per_event
+    notes = [
+        f"sealing adds {publish_cost:.0f} µs per event to publishing (sealing alone: "
+        f"{result.sealing.us_per_event:.0f} µs per event creating keys, "
+        f"{result.resealing.us_per_event:.0f} µs with every key known); revealing adds "
+        f"{replay_cost:.0f} µs per event to a replay",
+        f"with: caller_phone and customer_ref sealed per event (two subjects), callers drawn from "
+        f"{options.callers:,} distinct ones; {result.subjects_created:,} subject keys created "
+        "while publishing, in a MemoryKeyStore (in memory: no key-topic write per new subject)",
+        f"replay: the {options.events:,} events of 'sealing alone', encoded in memory (no Kafka); "
+        f"{result.replay_subjects:,} subject keys unwrapped on first use, then cached",
+        f"publish: publish_all of {options.chunk} envelopes, {options.window} chunks in flight",
+        *[f"INVALID: {problem}" for problem in result.problems()],
+    ]
+    return Table(
+        title=(
+            f"Cost of encryption: {options.events:,} call.received, 6 partitions, acks=all, "
+            "idempotent (without personal data vs caller_phone and customer_ref sealed)"
+        ),
+        header=["", "without personal data", "with, sealed", "with / without"],
+        rows=rows,
+        notes=notes,
+    )
+
+
 def machine() -> Machine:
     return Machine(
         cpu=_cpu_model(),
@@ -235,6 +310,7 @@ def markdown_document(
     command: str,
     intake: IntakeResult | None,
     producer: ProducerResult | None,
+    privacy: PrivacyResult | None = None,
 ) -> str:
     parts = [
         "# Benchmarks",
@@ -268,7 +344,40 @@ def markdown_document(
     if producer is not None:
         parts += ["", "## Producer: `EventProducer` vs Kafka's `ProducerPerformance`", ""]
         parts += [producer_table(producer).markdown(), "", _producer_method(producer)]
+    if privacy is not None:
+        parts += ["", privacy_section(privacy)]
     return "\n".join(parts) + "\n"
+
+
+def privacy_section(result: PrivacyResult, separate_run: tuple[Machine, str] | None = None) -> str:
+    """The "Cost of encryption" section; `separate_run` (machine, command) when it was run alone.
+
+    A section run alone is merged into the existing document (`merge_section`), so it says when
+    and how it was measured: the machine table above belongs to the run that wrote the rest.
+    """
+    parts = [PRIVACY_HEADING, ""]
+    if separate_run is not None:
+        machine, command = separate_run
+        parts += [
+            f"Measured in a separate run of `{command}` on {machine.date} (load average at "
+            f"start {machine.load_average}; same machine as above: {machine.cpu}, "
+            f"{machine.cores} cores, Python {machine.python}).",
+            "",
+        ]
+    parts += [privacy_table(result).markdown(), "", _privacy_method(result)]
+    return "\n".join(parts)
+
+
+def merge_section(document: str, section: str) -> str:
+    """`document` with the `## ` section of the same heading as `section` replaced (or added)."""
+    heading = section.split("\n", 1)[0]
+    lines = document.rstrip("\n").split("\n")
+    if heading not in lines:
+        return "\n".join([*lines, "", section]) + "\n"
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    after = ["", *lines[end:]] if end < len(lines) else []
+    return "\n".join([*lines[:start], section, *after]) + "\n"
 
 
 def _intake_method(result: IntakeResult) -> str:
@@ -344,4 +453,45 @@ def _producer_method(result: ProducerResult) -> str:
         "partitioner fills one batch at a time) and no headers, while ours carry a "
         f"{ours.key_bytes} B key and {ours.header_bytes} B of CloudEvents headers; MB/s counts "
         "record values only, for both."
+    )
+
+
+def _privacy_method(result: PrivacyResult) -> str:
+    options = result.options
+    return (
+        "**What is compared.** `call.received` events published through `EventProducer` "
+        "(aiokafka, acks=all, idempotent, linger 2 ms), each way into its own fresh topic with "
+        "the partitions of the calls topic (6): *without* personal data (`caller_phone` and "
+        "`customer_ref` None, as a call of an unknown caller), and *with* a caller's number and "
+        "a customer reference, sealed by `Vault.seal_event` right before publishing, the way "
+        "intake seals a call: the event is about the customer, the number is sealed for its "
+        "own phone subject (per event two HMAC-SHA256 lookups and two AES-256-GCM seals, the "
+        "sealed event a `model_copy`). The calls draw their callers at random (fixed seed) "
+        f"from {options.callers:,} distinct callers, each a number and a customer reference, "
+        "so the first call of a caller creates two subject keys (a random data key, wrapped "
+        "under the master key); "
+        f"{result.subjects_created:,} were created during the {options.events:,} calls. The "
+        "vault keeps its keys in a `MemoryKeyStore`: creating a key costs no broker round "
+        "trip here, while a service's `KafkaKeyStore` waits for the key topic's "
+        "acknowledgement on a caller's first call (not measured). "
+        "**How.** The events are built before the clock starts; the clock runs from the "
+        "first `publish_all` to the last acknowledgement; each way wraps every event in its "
+        "envelope (sealing it first, for *with*) and publishes `publish_all` chunks of "
+        f"{options.chunk} envelopes with {options.window} chunks in flight, as the producer "
+        "benchmark does, so sealing one chunk overlaps the broker's work on the others. "
+        "*Sealing alone*: the same events sealed one after the other by a fresh vault, no "
+        "envelopes, no Kafka, then sealed again by the same vault, which now knows every "
+        "subject (the steady state of a service whose callers call again). *Replay*: the "
+        "events of the first pass, wrapped and encoded in memory "
+        "with `codec.encode` (not read back from Kafka); the clock times `codec.decode` of "
+        "every record, then `codec.decode` and `Vault.reveal_event` of every record by a "
+        "fresh vault whose key store holds the subjects' key records, as a replaying service "
+        "holds them after reading the key topic: the first reveal of a subject unwraps its "
+        f"key ({result.replay_subjects:,} unwraps), later ones find it in the vault's key "
+        "cache. A sample of the revealed events is compared with the originals. All run one "
+        "after the other in one process, on the same broker in the same run; CPU time is "
+        "`getrusage` of that process. Before each timed phase the garbage collector runs and "
+        "freezes what lives at that moment (`gc.freeze`), so its full collections do not scan "
+        "the benchmark's prebuilt events, which no service holds. "
+        f"cryptography {version('cryptography')}."
     )
