@@ -40,11 +40,15 @@ def seal(key: AESGCM, subject_id: str, field: str, plaintext: str) -> str:
 
 
 def subject_of(token: str) -> str:
-    return _split(token)[0]
+    return parse(token)[0]
 
 
 def open_sealed(key: AESGCM, token: str, field: str) -> str:
-    subject_id, blob = _split(token)
+    return open_parsed(key, *parse(token), field)
+
+
+def open_parsed(key: AESGCM, subject_id: str, blob: bytes, field: str) -> str:
+    """Open a token already split by `parse` (a reader that needed its subject first)."""
     nonce, ciphertext = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
     try:
         plaintext = key.decrypt(nonce, ciphertext, _associated(subject_id, field))
@@ -53,7 +57,8 @@ def open_sealed(key: AESGCM, token: str, field: str) -> str:
     return plaintext.decode()
 
 
-def _split(token: str) -> tuple[str, bytes]:
+def parse(token: str) -> tuple[str, bytes]:
+    """The subject id and the sealed bytes of a token; `SealedValueError` if malformed."""
     if not is_sealed(token):
         raise SealedValueError("not a sealed value")
     parts = token[len(SEALED_PREFIX) :].split(".")

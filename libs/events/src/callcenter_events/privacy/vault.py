@@ -29,7 +29,7 @@ from pydantic import BaseModel
 from callcenter_events.personal import personal_fields
 from callcenter_events.privacy.keystore import KeyRecord, KeyStore
 from callcenter_events.privacy.master import KEY_BYTES, KeyWrapper
-from callcenter_events.privacy.sealing import is_sealed, open_sealed, seal, subject_of
+from callcenter_events.privacy.sealing import is_sealed, open_parsed, parse, seal
 
 SubjectKind = Literal["phone", "customer"]
 M = TypeVar("M", bound=BaseModel)
@@ -137,8 +137,9 @@ class Vault:
         """The plain value; None when its subject is erased. Unsealed values pass as they are."""
         if value is None or not is_sealed(value):
             return value
-        key = await self._key(subject_of(value))
-        return None if key is None else open_sealed(key, value, field)
+        subject_id, blob = parse(value)
+        key = await self._key(subject_id)
+        return None if key is None else open_parsed(key, subject_id, blob, field)
 
     async def reveal_event(self, event: M) -> M:
         fields = personal_fields(type(event))
