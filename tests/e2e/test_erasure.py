@@ -22,7 +22,7 @@ from callcenter_events.topics import ALL_TOPICS
 from callcenter_service.privacy import VaultComponent
 from callcenter_service.settings import ServiceSettings
 from callcenter_testkit import eventually
-from callcenter_testkit.platform import Platform, create_tenant
+from callcenter_testkit.platform import Platform, create_api_key, create_tenant
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -133,6 +133,19 @@ async def test_an_erased_caller_is_gone_everywhere_and_stays_gone_after_a_rebuil
 
         before = await eventually(counted, timeout=20, what="analytics counted the calls")
 
+        key = await create_api_key(client, platform, TENANT, ["calls:write", "calls:read"])
+        refused = [
+            await client.post(
+                f"{intake}/v1/tenants/{TENANT}/erasures",
+                json={"caller_phone": ERASED_PHONE},
+                headers={"Authorization": f"Bearer {key['api_key']}"},
+            ),
+            await client.post(
+                f"{intake}/v1/tenants/nobody/erasures", json={"caller_phone": ERASED_PHONE}
+            ),
+            await client.post(f"{intake}/v1/tenants/{TENANT}/erasures", json={"caller_phone": "1"}),
+        ]
+        assert [r.status_code for r in refused] == [403, 404, 422], "operator only, checked"
         erasure = await client.post(
             f"{intake}/v1/tenants/{TENANT}/erasures", json={"caller_phone": ERASED_PHONE}
         )
