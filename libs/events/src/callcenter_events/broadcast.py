@@ -113,14 +113,24 @@ class BroadcastReader(TopicFollower):
             self._apply(envelope)
 
 
+UNKNOWN_TOPIC = 3
+NEW_TOPIC_WAIT_S = 5.0
+
+
 async def _partitions(bootstrap_servers: str, topic: str) -> list[int]:
+    """The topic's partitions; a topic created a moment ago may take a while to be known."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="broadcast")
     await admin.start()
+    deadline = time.monotonic() + NEW_TOPIC_WAIT_S
     try:
-        [described] = await admin.describe_topics([topic])
+        while True:
+            [described] = await admin.describe_topics([topic])
+            error = described.get("error_code")
+            partitions = sorted(p["partition"] for p in described.get("partitions", []))
+            if not error and partitions:
+                return partitions
+            if error not in (0, UNKNOWN_TOPIC, None) or time.monotonic() > deadline:
+                raise LookupError(f"topic {topic} does not exist (error {error})")
+            await asyncio.sleep(0.1)
     finally:
         await admin.close()
-    partitions = sorted(p["partition"] for p in described.get("partitions", []))
-    if described.get("error_code") or not partitions:
-        raise LookupError(f"topic {topic} does not exist (error {described.get('error_code')})")
-    return partitions

@@ -20,8 +20,15 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from callcenter_events.admin import ensure_topics
-from callcenter_events.privacy import MasterKeys, SubjectRef, Vault, is_sealed
+from callcenter_events.privacy import (
+    KeyStoreUnavailableError,
+    MasterKeys,
+    SubjectRef,
+    Vault,
+    is_sealed,
+)
 from callcenter_events.privacy.kafka_keys import KafkaKeyStore
+from callcenter_events.privacy.keystore import KeyRecord
 from callcenter_events.privacy.master import DEVELOPMENT_MASTER_KEYS
 from callcenter_events.privacy.sealing import subject_of
 from callcenter_events.producer import EventProducer
@@ -141,7 +148,7 @@ async def test_an_erasure_by_one_instance_closes_the_value_on_another(
         other_token, other_id = await sealed_for(a, BOB)
         assert await b.reveal(token, FIELD) == ALICE.value  # B now holds Alice's key in its cache
         assert await b.reveal(other_token, FIELD) == BOB.value
-        assert subject_id in b._keys
+        assert subject_id in b._keys  # private, but the point: the key sits in its cache
 
         await a.erase([subject_id])
         assert await a.reveal(token, FIELD) is None  # the eraser itself, at once
@@ -320,3 +327,100 @@ async def test_compaction_removes_an_erased_key_from_the_broker(
         f" (log.cleaner.backoff.ms={backoff_ms}, {later} later records written);"
         f" tombstone still present: {bool(remaining)}"
     )
+
+
+class ErasedWhileRewrapping(CountingKeyStore):
+    """A key store whose first write lets another instance erase the subject just before it."""
+
+    erase_first: Vault | None = None
+
+    async def put(self, record: KeyRecord) -> None:
+        if self.erase_first is not None:
+            other, self.erase_first = self.erase_first, None
+            await other.erase([record.subject_id])  # acknowledged: the tombstone is in the log
+        await super().put(record)
+
+
+async def test_a_rewrap_racing_an_erasure_never_brings_the_key_back(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """The erasure lands between the rewrap's snapshot and its write (regression)."""
+    topic = SUBJECT_KEYS.name(topic_prefix)
+    old, new = MasterKeys.generate("old"), MasterKeys.generate("new")
+    producer = EventProducer(kafka_bootstrap, client_id="rewrapper")
+    await producer.start()
+    rewrapping = ErasedWhileRewrapping(kafka_bootstrap, topic, producer)
+    async with running_store(kafka_bootstrap, topic, "eraser") as store_b:
+        token, subject_id = await sealed_for(
+            Vault(store_b, MasterKeys.parse(old), LOOKUP_SECRET), ALICE
+        )
+        await rewrapping.start()
+        follower = asyncio.create_task(rewrapping.run())
+        try:
+            await rewrapping.refresh()
+            assert rewrapping.record(subject_id) is not None
+            rewrapping.erase_first = vault_of(store_b)
+            rotating = Vault(rewrapping, MasterKeys.parse(f"{new},{old}"), LOOKUP_SECRET)
+            assert await rotating.rewrap() == 0, "an erased subject is not re-wrapped"
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            await rewrapping.stop()
+            await producer.stop()
+    values = await _values_of(kafka_bootstrap, topic, subject_id)
+    assert values[-1] is None, "compaction keeps the last record: it must be the tombstone"
+    async with running_store(kafka_bootstrap, topic, "late") as late:
+        rotated = Vault(late, MasterKeys.parse(f"{new},{old}"), LOOKUP_SECRET)
+        assert await rotated.reveal(token, FIELD) is None
+
+
+async def _values_of(bootstrap: str, topic: str, subject_id: str) -> list[bytes | None]:
+    """Every value written under the subject's key, in log order (one partition per key)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    values: list[bytes | None] = []
+    try:
+        while polled := await consumer.getmany(timeout_ms=1000):
+            for messages in polled.values():
+                values += [m.value for m in messages if m.key == subject_id.encode()]
+    finally:
+        await consumer.stop()
+    return values
+
+
+async def test_a_key_store_that_cannot_catch_up_is_unavailable_not_erased(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    topic = SUBJECT_KEYS.name(topic_prefix)
+    async with running_store(kafka_bootstrap, topic, "writer") as store_a:
+        token, subject_id = await sealed_for(vault_of(store_a), ALICE)
+    producer = EventProducer(kafka_bootstrap, client_id="not-following")
+    await producer.start()
+    try:
+        stalled = KafkaKeyStore(kafka_bootstrap, topic, producer)  # started, never run
+        await stalled.start()
+        try:
+            with pytest.raises(KeyStoreUnavailableError):
+                await vault_of(stalled).reveal(token, FIELD)
+            assert not stalled.is_erased(subject_id)
+        finally:
+            await stalled.stop()
+    finally:
+        await producer.stop()
+
+
+async def test_an_unknown_subject_costs_one_catch_up_then_counts_as_erased(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    topic = SUBJECT_KEYS.name(topic_prefix)
+    async with running_store(kafka_bootstrap, topic, "reader") as store:
+        vault = vault_of(store)
+        foreign = "pd1.s00000000000000000000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        assert await vault.reveal(foreign, FIELD) is None
+        assert (
+            await asyncio.gather(*(vault.reveal(foreign, FIELD) for _ in range(50))) == [None] * 50
+        )
+        assert store.refreshes == 1, "a compacted-away key is looked for once"

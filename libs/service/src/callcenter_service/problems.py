@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 import structlog
+from callcenter_events.privacy import KeyStoreUnavailableError
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -62,6 +63,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(KeyStoreUnavailableError, _on_key_store)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)
 
 
@@ -83,6 +85,13 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> JSONR
         422, "The request does not match the schema; see `errors`.", errors=errors
     )
     return problem_response(request, problem)
+
+
+async def _on_key_store(request: Request, exc: KeyStoreUnavailableError) -> JSONResponse:
+    """Personal data cannot be sealed or opened this moment: never guess, ask for a retry."""
+    log.warning("key_store_unavailable", path=request.url.path, error=str(exc))
+    problem = ProblemError(503, "Personal data keys are not readable right now; retry shortly.")
+    return problem_response(request, problem, headers={"Retry-After": "2"})
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

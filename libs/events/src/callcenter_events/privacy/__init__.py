@@ -7,7 +7,12 @@ of the sealed values, in the log and in projections, becomes unreadable at once 
 replay, while the rest of each event (times, topics, counts) stays as it was.
 """
 
-from callcenter_events.privacy.keystore import KeyRecord, KeyStore, MemoryKeyStore
+from callcenter_events.privacy.keystore import (
+    KeyRecord,
+    KeyStore,
+    KeyStoreUnavailableError,
+    MemoryKeyStore,
+)
 from callcenter_events.privacy.master import KeyWrapper, MasterKeys, UnknownMasterKeyError
 from callcenter_events.privacy.sealing import (
     SEALED_PREFIX,
@@ -21,6 +26,7 @@ __all__ = [
     "SEALED_PREFIX",
     "KeyRecord",
     "KeyStore",
+    "KeyStoreUnavailableError",
     "KeyWrapper",
     "MasterKeys",
     "MemoryKeyStore",

@@ -7,13 +7,14 @@ key (and its cached copy) within a fetch, and the log cleaner removes the record
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 import structlog
 
 from callcenter_events.broadcast import TopicFollower
 from callcenter_events.codec import Record
-from callcenter_events.privacy.keystore import KeyIndex, KeyRecord
+from callcenter_events.privacy.keystore import KeyIndex, KeyRecord, KeyStoreUnavailableError
 from callcenter_events.producer import EventProducer
 from callcenter_events.reading import RawRecord
 
@@ -26,8 +27,12 @@ class KafkaKeyStore(KeyIndex, TopicFollower):
         KeyIndex.__init__(self)
         TopicFollower.__init__(self, bootstrap_servers, topic)
         self._producer = producer
+        self._refreshing: asyncio.Future[None] | None = None
 
     async def put(self, record: KeyRecord) -> None:
+        """Store a key record; never one of a subject known to be erased."""
+        if self.is_erased(record.subject_id):
+            return
         key = record.subject_id.encode()
         await self._producer.send_record(self._topic, Record(key, record.to_json(), ()))
         self.remember(record)
@@ -38,8 +43,22 @@ class KafkaKeyStore(KeyIndex, TopicFollower):
             await self._producer.send_record(self._topic, Record(subject_id.encode(), None, ()))
 
     async def refresh(self) -> None:
-        if self._consumer is not None:
-            await self.catch_up(REFRESH_TIMEOUT_S)
+        """Read up to the topic's current end; concurrent callers share one catch-up."""
+        if self._refreshing is None:
+            self._refreshing = asyncio.ensure_future(self._catch_up_now())
+            self._refreshing.add_done_callback(self._refreshed)
+        await asyncio.shield(self._refreshing)
+
+    def _refreshed(self, done: asyncio.Future[None]) -> None:
+        self._refreshing = None
+        if not done.cancelled():
+            done.exception()  # retrieved here; every waiter gets it from the shield
+
+    async def _catch_up_now(self) -> None:
+        if self._consumer is None or not await self.catch_up(REFRESH_TIMEOUT_S):
+            raise KeyStoreUnavailableError(
+                f"the subject keys could not be read up to date within {REFRESH_TIMEOUT_S} s"
+            )
 
     def _apply_records(self, records: Iterable[RawRecord]) -> None:
         for raw in records:

@@ -60,6 +60,9 @@ class KeyStore(Protocol):
 
     def records(self) -> Iterator[KeyRecord]: ...
 
+    def forget(self, subject_id: str) -> None:
+        """Take the subject as erased in this process (its key is gone from the log)."""
+
     async def put(self, record: KeyRecord) -> None:
         """Store a record durably; it is usable when this returns."""
 
@@ -67,7 +70,11 @@ class KeyStore(Protocol):
         """Destroy the subjects' keys, for good."""
 
     async def refresh(self) -> None:
-        """Read what other instances have stored up to now."""
+        """Read what other instances have stored up to now (`KeyStoreUnavailableError` if not)."""
+
+
+class KeyStoreUnavailableError(RuntimeError):
+    """The key store cannot be read up to date now: retry later, never take it as erased."""
 
 
 class KeyIndex:
@@ -117,7 +124,8 @@ class MemoryKeyStore(KeyIndex):
     """A key store for tests and tools: the index alone, nothing durable."""
 
     async def put(self, record: KeyRecord) -> None:
-        self.remember(record)
+        if not self.is_erased(record.subject_id):
+            self.remember(record)
 
     async def erase(self, subject_ids: Iterable[str]) -> None:
         for subject_id in subject_ids:

@@ -154,30 +154,39 @@ class Vault:
         await self.store.erase(ids)
 
     async def rewrap(self) -> int:
-        """Re-wrap every subject key under the active master key; answers how many changed."""
-        changed = 0
+        """Re-wrap every subject key under the active master key; answers how many changed.
+
+        A subject erased meanwhile is never written again: its erasure is checked before each
+        write, and any erasure that raced a write gets its tombstone again afterwards, so the
+        re-written record can never outlive the erasure in the compacted topic.
+        """
+        rewrapped = []
         for record in self.store.records():
             if record.wrapped.master_key_id == self._master.active_id:
                 continue
+            if self.store.is_erased(record.subject_id):
+                continue
             data_key = self._master.unwrap(record.subject_id, record.wrapped)
-            rewrapped = self._master.wrap(record.subject_id, data_key)
+            wrapped = self._master.wrap(record.subject_id, data_key)
             await self.store.put(
                 KeyRecord(
-                    record.subject_id,
-                    record.tenant_id,
-                    record.lookup,
-                    rewrapped,
-                    record.created_at,
+                    record.subject_id, record.tenant_id, record.lookup, wrapped, record.created_at
                 )
             )
-            changed += 1
-        return changed
+            rewrapped.append(record.subject_id)
+        await self.store.refresh()
+        raced = [subject_id for subject_id in rewrapped if self.store.is_erased(subject_id)]
+        if raced:
+            await self.store.erase(raced)
+        return len(rewrapped) - len(raced)
 
     async def _key(self, subject_id: str) -> AESGCM | None:
         record = self.store.record(subject_id)
         if record is None and not self.store.is_erased(subject_id):
             await self.store.refresh()  # written a moment ago by another instance?
             record = self.store.record(subject_id)
+            if record is None:  # a key is in the log before any value sealed under it
+                self.store.forget(subject_id)
         if record is None:
             self._keys.pop(subject_id, None)
             return None
