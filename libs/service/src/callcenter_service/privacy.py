@@ -16,10 +16,11 @@ from callcenter_events.models import SubjectsErased
 from callcenter_events.privacy import MasterKeys, Vault
 from callcenter_events.privacy.kafka_keys import KafkaKeyStore
 from callcenter_events.producer import EventProducer
-from callcenter_events.topics import SUBJECT_KEYS
+from callcenter_events.topics import PRIVACY, SUBJECT_KEYS
 
-from callcenter_service.runtime import FollowerComponent
+from callcenter_service.runtime import ConsumerComponent, FollowerComponent
 from callcenter_service.settings import ServiceSettings
+from callcenter_service.wiring import event_consumer
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +42,20 @@ class VaultComponent(FollowerComponent):
 
 def lookup_secret(settings: ServiceSettings) -> bytes:
     return hashlib.sha256(settings.lookup_secret.get_secret_value().encode()).digest()
+
+
+def shredder(
+    settings: ServiceSettings, producer: EventProducer, vault: Vault, *, service: str
+) -> ConsumerComponent:
+    """The shredder of `service`, a consumer of the erasures in its own group."""
+    consumer = event_consumer(
+        settings,
+        group=f"{service}-shredder",
+        topics=[PRIVACY],
+        handler=Shredder(vault).handle,
+        producer=producer,
+    )
+    return ConsumerComponent(consumer)
 
 
 class Shredder:

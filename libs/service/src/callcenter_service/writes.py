@@ -11,8 +11,15 @@ from pydantic import BaseModel
 
 from callcenter_service.directory import Principal
 from callcenter_service.idempotency import Claim, IdempotencyStore, Replay
+from callcenter_service.problems import ProblemError
 
 Body = dict[str, Any]
+
+
+def ensure_ready(request: Request) -> None:
+    """Writes need the producer and every component caught up; until then: 503, retry."""
+    if not request.app.state.runtime.ready():
+        raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
 
 
 def _same(_request: Request, body: Body) -> Body:

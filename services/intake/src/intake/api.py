@@ -9,11 +9,11 @@ from callcenter_service import CallsWriter, Principal
 from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
 from callcenter_service.tenancy import acting_tenant
-from callcenter_service.writes import idempotent_write
+from callcenter_service.writes import ensure_ready, idempotent_write
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from intake.publishing import ensure_ready, publish
+from intake.publishing import publish
 from intake.schemas import Accepted, CallCreate
 
 router = APIRouter(prefix="/v1", tags=["calls"], responses=COMMON_PROBLEMS | problem_responses(409))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
-from callcenter_events.topics import PRIVACY
 from callcenter_service import create_service_app
 from callcenter_service.idempotency import IdempotencyStore
-from callcenter_service.privacy import Shredder, VaultComponent, lookup_secret
+from callcenter_service.privacy import VaultComponent, lookup_secret, shredder
 from callcenter_service.projection import ProjectionRunner
-from callcenter_service.runtime import ConsumerComponent, ProducerComponent, StoreComponent
-from callcenter_service.wiring import event_consumer, event_producer
+from callcenter_service.runtime import ProducerComponent, StoreComponent
+from callcenter_service.wiring import event_producer
 from fastapi import FastAPI
 
 from intake.api import router
@@ -30,13 +29,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         ProjectionStore(engine, CallProjection()), settings, producer, service="intake"
     )
     keys = VaultComponent(settings, producer)
-    shredder = event_consumer(
-        settings,
-        group="intake-shredder",
-        topics=[PRIVACY],
-        handler=Shredder(keys.vault).handle,
-        producer=producer,
-    )
     app = create_service_app(
         name="intake",
         description="Calls reported by client companies and the telephony.",
@@ -46,7 +38,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             ProducerComponent(producer),
             keys,
             calls.component,
-            ConsumerComponent(shredder),
+            shredder(settings, producer, keys.vault, service="intake"),
         ],
         routers=[router, lifecycle_router, tenants_router, erasure_router],
         receives=CallProjection.types,

@@ -15,12 +15,12 @@ from callcenter_service import Operator, ProblemError
 from callcenter_service.fields import E164
 from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
-from callcenter_service.writes import idempotent_write
+from callcenter_service.writes import ensure_ready, idempotent_write
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from intake.publishing import ensure_ready, publish
+from intake.publishing import publish
 from intake.tenants_api import TenantId
 
 router = APIRouter(

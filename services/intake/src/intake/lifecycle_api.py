@@ -20,10 +20,11 @@ from callcenter_events.store import in_db_thread
 from callcenter_service import CallsReader, CallsWriter, Principal, ProblemError
 from callcenter_service.correlation import current_correlation_id
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
+from callcenter_service.writes import ensure_ready
 from fastapi import APIRouter, Query, Request
 
 from intake.callstore import CallStore, IntakeCall, TimelineEntry, page_of_calls
-from intake.publishing import SOURCE, ensure_ready
+from intake.publishing import SOURCE
 from intake.schemas import CallPage, CallView, Hangup, TimelineItem, Transition, WrapUp
 
 router = APIRouter(

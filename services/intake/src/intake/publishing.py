@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from callcenter_events import Event, Position, wrap
 from callcenter_events.producer import EventProducer
-from callcenter_service import ProblemError
 from callcenter_service.correlation import current_correlation_id
 from callcenter_service.runtime import DirectoryComponent
 from fastapi import Request
 
 SOURCE = "/callcenter/intake"
 OWN_WRITE_WAIT_S = 5.0
-
-
-def ensure_ready(request: Request) -> None:
-    """Writes need the producer and a complete tenant directory; until then: 503, retry."""
-    if not request.app.state.runtime.ready():
-        raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
 
 
 async def publish(

@@ -21,12 +21,12 @@ from callcenter_service.directory import (
 )
 from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
-from callcenter_service.writes import idempotent_write
+from callcenter_service.writes import ensure_ready, idempotent_write
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from intake.publishing import ensure_ready, publish_to_directory
+from intake.publishing import publish_to_directory
 from intake.schemas import Name
 
 router = APIRouter(

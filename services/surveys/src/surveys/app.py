@@ -5,10 +5,10 @@ from __future__ import annotations
 from callcenter_events.consumer import BATCHING
 from callcenter_events.registry import REGISTRY
 from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
-from callcenter_events.topics import CALLS, PRIVACY, ROUTING
+from callcenter_events.topics import CALLS, ROUTING
 from callcenter_service import create_service_app
 from callcenter_service.idempotency import IdempotencyStore
-from callcenter_service.privacy import Shredder, VaultComponent, lookup_secret
+from callcenter_service.privacy import VaultComponent, lookup_secret, shredder
 from callcenter_service.projection import ProjectionRunner
 from callcenter_service.runtime import ConsumerComponent, ProducerComponent, StoreComponent
 from callcenter_service.wiring import event_consumer, event_producer
@@ -44,13 +44,6 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
         producer=producer,
         tuning=BATCHING,
     )
-    shredder = event_consumer(
-        settings,
-        group="surveys-shredder",
-        topics=[PRIVACY],
-        handler=Shredder(keys.vault).handle,
-        producer=producer,
-    )
     app = create_service_app(
         name="surveys",
         description="Surveys, customers with consent, campaigns and responses.",
@@ -62,7 +55,7 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
             customers.component,
             surveys.component,
             ConsumerComponent(calls),
-            ConsumerComponent(shredder),
+            shredder(settings, producer, keys.vault, service="surveys"),
         ],
         routers=[customers_router, surveys_router],
         receives=CustomerProjection.types

@@ -19,7 +19,7 @@ from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
 from callcenter_service.projection import ProjectionRunner
 from callcenter_service.tenancy import acting_tenant
-from callcenter_service.writes import idempotent_write
+from callcenter_service.writes import ensure_ready, idempotent_write
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -98,11 +98,7 @@ async def get_customer(
     min_position: MinPosition = None,
 ) -> CustomerView:
     """The customer as last written; personal values are null once erased."""
-    await _projection(request).wait_for(min_position)
-    tenant = acting_tenant(request, caller, tenant_id)
-    found = await _customer(request, tenant, customer_ref, wait=True)
-    if found is None:
-        raise ProblemError(404, "No such customer.")
+    tenant, found = await _visible(request, caller, tenant_id, customer_ref, min_position)
     vault = _vault(request)
     return CustomerView(
         customer_ref=customer_ref,
@@ -150,11 +146,7 @@ async def get_consent(
     min_position: MinPosition = None,
 ) -> ConsentHistory:
     """Every consent statement of the customer with its provenance: the proof of consent."""
-    await _projection(request).wait_for(min_position)
-    tenant = acting_tenant(request, caller, tenant_id)
-    found = await _customer(request, tenant, customer_ref, wait=True)
-    if found is None:
-        raise ProblemError(404, "No such customer.")
+    tenant, found = await _visible(request, caller, tenant_id, customer_ref, min_position)
     engine = _projection(request).store.engine
     entries = await in_db_thread(engine, consent_history, engine, tenant, [found.subject_id])
     history = [_record(entry) for entry in entries]
@@ -193,9 +185,20 @@ async def erase_customer(
     )
 
 
-def ensure_ready(request: Request) -> None:
-    if not request.app.state.runtime.ready():
-        raise ProblemError(503, "Not connected to Kafka yet.", headers={"Retry-After": "1"})
+async def _visible(
+    request: Request,
+    caller: Principal,
+    tenant_id: str | None,
+    ref: str,
+    min_position: str | None,
+) -> tuple[str, Customer]:
+    """The tenant acted for and its customer; 404 alike for unknown, erased and foreign."""
+    await _projection(request).wait_for(min_position)
+    tenant = acting_tenant(request, caller, tenant_id)
+    found = await _customer(request, tenant, ref, wait=True)
+    if found is None:
+        raise ProblemError(404, "No such customer.")
+    return tenant, found
 
 
 def _vault(request: Request) -> Vault:

@@ -15,12 +15,12 @@ from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
 from callcenter_service.projection import ProjectionRunner
 from callcenter_service.tenancy import acting_tenant
-from callcenter_service.writes import idempotent_write
+from callcenter_service.writes import ensure_ready, idempotent_write
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from surveys.answers import check_answers
-from surveys.customers_api import customer_row, ensure_ready
+from surveys.customers_api import customer_row
 from surveys.survey_schemas import (
     ResponseCreate,
     ResponseCreated,
