@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
 
 import structlog
@@ -31,10 +33,27 @@ async def ensure_topics(
             if await _create(admin, topic, prefix, replication_factor):
                 created.append(topic.name(prefix))
         if created:
+            await _wait_until_known(admin, created)
             log.info("topics_created", topics=created)
         return created
     finally:
         await admin.close()
+
+
+KNOWN_WAIT_S = 10.0
+
+
+async def _wait_until_known(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """A created topic is not at once described everywhere: wait until it is (bounded)."""
+    deadline = time.monotonic() + KNOWN_WAIT_S
+    while True:
+        described = await admin.describe_topics(names)
+        if all(not t.get("error_code") and t.get("partitions") for t in described):
+            return
+        if time.monotonic() > deadline:
+            log.warning("topics_not_yet_described", topics=names)
+            return
+        await asyncio.sleep(0.05)
 
 
 async def _create(

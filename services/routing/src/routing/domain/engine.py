@@ -1,0 +1,428 @@
+"""The routing engine: waiting calls meet available agents (pure, deterministic, no I/O).
+
+Every method takes the time as a value, first fires the timers that are due by then (offers
+that time out, heartbeats that stop, wrap-ups that run out, escalation steps), then applies
+its command, then matches, and answers what happened as effects. The same inputs give the
+same effects, so a simulator can drive it on a simulated clock and a test can replay it.
+
+Order: the best waiting call goes first (priority, then the longest wait); it takes the best
+agent that qualifies under its current escalation step (longest idle, or best skill). Calls of
+one tenant with the same base requirements and priority form a queue whose head has waited
+longest and so is the most relaxed: when the head finds no agent, no call behind it can.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from routing.domain.decisions import (
+    AgentChanged,
+    CallEscalated,
+    Effect,
+    OfferEnded,
+    OfferMade,
+)
+from routing.domain.escalation import active_step, next_step_at, relaxed
+from routing.domain.matching import decide, qualified_pool
+from routing.domain.model import (
+    DEFAULT_POLICY,
+    Agent,
+    AgentStatus,
+    Offer,
+    Policy,
+    Presence,
+    Requirements,
+    WaitingCall,
+)
+
+QueueKey = tuple[str, int, frozenset[tuple[str, int]]]
+HEARTBEAT_TIMEOUT_S = 60.0
+
+
+class UnknownOfferError(LookupError):
+    """No such offer is open (answered, timed out, or never made).
+
+    `effects` holds what the timers due by then did (the offer's own timeout, say): they
+    happened whether or not the answer came too late, and must be published all the same.
+    """
+
+    def __init__(self, offer_id: str, effects: list[Effect]) -> None:
+        super().__init__(offer_id)
+        self.effects = effects
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    call_id: str
+    tenant_id: str
+    priority: int
+    requirements: Requirements
+
+
+@dataclass(order=True, slots=True)
+class _Timer:
+    at: float
+    kind: str = field(compare=False)
+    key: str = field(compare=False)
+
+
+class Engine:
+    def __init__(self, *, heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S) -> None:
+        self.heartbeat_timeout_s = heartbeat_timeout_s
+        self.agents: dict[str, Agent] = {}
+        self.calls: dict[str, WaitingCall] = {}
+        self.policies: dict[str, Policy] = {}
+        self.offers: dict[str, Offer] = {}
+        self._queues: dict[QueueKey, list[tuple[int, str]]] = {}
+        self._free_by_skill: dict[str, set[str]] = {}
+        self._all_by_skill: dict[str, set[str]] = {}
+        self._timers: list[_Timer] = []
+        self._attempts: dict[str, int] = {}
+        self._tenant_of_call: dict[str, str] = {}
+        self._seq = 0
+        self.now = 0.0
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def set_policy(self, tenant_id: str, policy: Policy, now: float) -> list[Effect]:
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        self.policies[tenant_id] = policy
+        for call in self.calls.values():
+            if call.tenant_id == tenant_id:
+                self._schedule_escalation(call)
+        return effects + self._match(now)
+
+    def upsert_agent(
+        self, agent_id: str, name: str, skills: Mapping[str, int], capacity: int, now: float
+    ) -> list[Effect]:
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            agent = Agent(agent_id, name, dict(skills), capacity, idle_since=now, last_seen=now)
+            self.agents[agent_id] = agent
+        else:
+            self._unindex(agent)
+            agent.name, agent.skills, agent.capacity = name, dict(skills), capacity
+        self._index(agent)
+        return effects + self._match(now)
+
+    def set_presence(self, agent_id: str, presence: Presence, now: float) -> list[Effect]:
+        """The agent says available, away or offline (offers still open stay open)."""
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        agent = self.agents[agent_id]
+        self._unindex(agent)
+        if presence is Presence.AVAILABLE and agent.presence is not Presence.AVAILABLE:
+            agent.idle_since = now
+        agent.presence = presence
+        agent.last_seen = now
+        self._index(agent)
+        self._schedule_heartbeat(agent)
+        return effects + self._match(now)
+
+    def heartbeat(self, agent_id: str, now: float) -> list[Effect]:
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        agent = self.agents[agent_id]
+        agent.last_seen = now
+        self._schedule_heartbeat(agent)
+        return effects
+
+    def enqueue(self, request: CallRequest, now: float) -> list[Effect]:
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        if request.call_id in self.calls:
+            return effects + self._match(now)
+        self._seq += 1
+        call = WaitingCall(
+            request.call_id,
+            request.tenant_id,
+            request.priority,
+            dict(request.requirements),
+            queued_at=now,
+            seq=self._seq,
+        )
+        self.calls[call.call_id] = call
+        self._tenant_of_call[call.call_id] = call.tenant_id
+        self._enqueue(call)
+        self._schedule_escalation(call)
+        return effects + self._match(now)
+
+    def cancel(self, call_id: str, now: float) -> list[Effect]:
+        """The caller hung up while waiting (or while being offered)."""
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        call = self.calls.pop(call_id, None)
+        if call is None:
+            return effects
+        self._dequeue(call)
+        if call.offer is not None:
+            effects += self._end_offer(call.offer, "withdrawn", now)
+        return effects + self._match(now)
+
+    def accept(self, offer_id: str, now: float) -> list[Effect]:
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        offer = self._open_offer(offer_id, effects)
+        agent = self.agents[offer.agent_id]
+        del self.offers[offer_id]
+        del agent.offers[offer_id]
+        self.calls.pop(offer.call_id, None)
+        agent.connected.add(offer.call_id)
+        effects.append(OfferEnded(offer, "accepted", now))
+        return effects + self._match(now)
+
+    def reject(self, offer_id: str, now: float) -> list[Effect]:
+        """The agent declines: the call goes back to its place, never to this agent again."""
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        offer = self._open_offer(offer_id, effects)
+        effects += self._end_offer(offer, "rejected", now)
+        return effects + self._match(now)
+
+    def end_call(self, call_id: str, now: float) -> list[Effect]:
+        """The conversation ended: the agent wraps up (until submitted or the limit)."""
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        for agent in self.agents.values():
+            if call_id in agent.connected:
+                agent.connected.discard(call_id)
+                agent.wrapping_up[call_id] = now
+                limit = self._policy_of_call(call_id).wrap_up_limit_s
+                key = f"{agent.agent_id}|{call_id}"
+                heapq.heappush(self._timers, _Timer(now + limit, "wrap_up", key))
+                effects.append(AgentChanged(agent.agent_id, agent.status, "call ended", now))
+        return effects + self._match(now)
+
+    def wrap_up(self, call_id: str, now: float) -> list[Effect]:
+        effects = self._advance(now)
+        now = self.now  # a clock never runs backwards here
+        for agent in self.agents.values():
+            if call_id in agent.wrapping_up:
+                effects += self._finish_wrap_up(agent, call_id, "wrap-up submitted", now)
+        return effects + self._match(now)
+
+    def advance(self, now: float) -> list[Effect]:
+        """Fire what is due by `now`, then match."""
+        effects = self._advance(now)
+        return effects + self._match(self.now)
+
+    def next_deadline(self) -> float | None:
+        return self._timers[0].at if self._timers else None
+
+    def waiting(self) -> Iterable[WaitingCall]:
+        return (call for call in self.calls.values() if call.offer is None)
+
+    # -- timers -----------------------------------------------------------------------------
+
+    def _advance(self, now: float) -> list[Effect]:
+        self.now = max(self.now, now)
+        effects: list[Effect] = []
+        while self._timers and self._timers[0].at <= now:
+            timer = heapq.heappop(self._timers)
+            effects += self._fire(timer, now)
+        return effects
+
+    def _fire(self, timer: _Timer, now: float) -> list[Effect]:
+        if timer.kind == "offer":
+            offer = self.offers.get(timer.key)
+            return self._miss(offer, timer.at) if offer is not None else []
+        if timer.kind == "heartbeat":
+            return self._check_heartbeat(timer.key, timer.at)
+        if timer.kind == "escalation":
+            return self._escalate(timer.key, timer.at)
+        agent_id, call_id = timer.key.split("|", 1)
+        agent = self.agents.get(agent_id)
+        if agent is not None and call_id in agent.wrapping_up:
+            return self._finish_wrap_up(agent, call_id, "wrap-up limit reached", timer.at)
+        return []
+
+    def _miss(self, offer: Offer, at: float) -> list[Effect]:
+        """Unanswered in time: the agent goes away, the call back to its place."""
+        effects = self._end_offer(offer, "missed", at)
+        agent = self.agents[offer.agent_id]
+        self._unindex(agent)
+        agent.presence = Presence.AWAY
+        self._index(agent)
+        effects.append(AgentChanged(agent.agent_id, agent.status, "missed an offer", at))
+        return effects
+
+    def _check_heartbeat(self, agent_id: str, at: float) -> list[Effect]:
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.presence is Presence.OFFLINE:
+            return []
+        if agent.last_seen + self.heartbeat_timeout_s > at:
+            return []  # a newer heartbeat scheduled its own check
+        effects: list[Effect] = []
+        for offer in list(agent.offers.values()):
+            effects += self._end_offer(offer, "withdrawn", at)
+        self._unindex(agent)
+        agent.presence = Presence.OFFLINE
+        self._index(agent)
+        effects.append(AgentChanged(agent.agent_id, agent.status, "heartbeat lost", at))
+        return effects
+
+    def _escalate(self, call_id: str, at: float) -> list[Effect]:
+        call = self.calls.get(call_id)
+        if call is None:
+            return []
+        steps = self._policy(call.tenant_id).escalation
+        step = active_step(steps, at - call.queued_at)
+        if step <= call.step:
+            return []
+        call.step = step
+        self._schedule_escalation(call)
+        requirements = relaxed(call.requirements, steps[:step])
+        return [CallEscalated(call_id, call.tenant_id, step, requirements, at)]
+
+    def _finish_wrap_up(self, agent: Agent, call_id: str, reason: str, at: float) -> list[Effect]:
+        self._unindex(agent)
+        del agent.wrapping_up[call_id]
+        self._tenant_of_call.pop(call_id, None)
+        if not agent.wrapping_up and not agent.connected:
+            agent.idle_since = at
+        self._index(agent)
+        return [AgentChanged(agent.agent_id, agent.status, reason, at)]
+
+    def _schedule_heartbeat(self, agent: Agent) -> None:
+        if agent.presence is not Presence.OFFLINE:
+            at = agent.last_seen + self.heartbeat_timeout_s
+            heapq.heappush(self._timers, _Timer(at, "heartbeat", agent.agent_id))
+
+    def _schedule_escalation(self, call: WaitingCall) -> None:
+        steps = self._policy(call.tenant_id).escalation
+        at = next_step_at(steps, call.queued_at, call.step)
+        if at is not None:
+            heapq.heappush(self._timers, _Timer(at, "escalation", call.call_id))
+
+    # -- offers -----------------------------------------------------------------------------
+
+    def _open_offer(self, offer_id: str, effects: list[Effect]) -> Offer:
+        offer = self.offers.get(offer_id)
+        if offer is None:
+            raise UnknownOfferError(offer_id, effects + self._match(self.now))
+        return offer
+
+    def _end_offer(self, offer: Offer, outcome: str, at: float) -> list[Effect]:
+        """Close an open offer that was not accepted; a waiting call goes back to its place."""
+        self.offers.pop(offer.offer_id, None)
+        agent = self.agents[offer.agent_id]
+        self._unindex(agent)
+        agent.offers.pop(offer.offer_id, None)
+        self._index(agent)
+        call = self.calls.get(offer.call_id)
+        if call is not None:
+            call.offer = None
+            if outcome == "rejected":
+                call.declined_by.add(offer.agent_id)
+            self._enqueue(call)
+        return [OfferEnded(offer, outcome, at)]  # type: ignore[arg-type]
+
+    # -- matching ---------------------------------------------------------------------------
+
+    def _match(self, now: float) -> list[Effect]:
+        """Offer calls, best first, while some queue's head finds an agent."""
+        effects: list[Effect] = []
+        heads = [(self._rank(queue[0]), key, 0) for key, queue in self._queues.items() if queue]
+        heapq.heapify(heads)
+        while heads:
+            _rank, key, index = heapq.heappop(heads)
+            queue = self._queues.get(key, [])
+            if index >= len(queue):
+                continue
+            call = self.calls[queue[index][1]]
+            outcome = self._offer(call, now)
+            if isinstance(outcome, OfferMade):
+                effects.append(outcome)
+                queue = self._queues.get(key, [])
+                if index < len(queue):
+                    heapq.heappush(heads, (self._rank(queue[index]), key, index))
+            elif outcome == "declined_only" and index + 1 < len(queue):
+                heapq.heappush(heads, (self._rank(queue[index + 1]), key, index + 1))
+        return effects
+
+    def _rank(self, entry: tuple[int, str]) -> tuple[int, float, int]:
+        call = self.calls[entry[1]]
+        return (-call.priority, call.queued_at, call.seq)
+
+    def _offer(self, call: WaitingCall, now: float) -> OfferMade | str:
+        policy = self._policy(call.tenant_id)
+        requirements = relaxed(call.requirements, policy.escalation[: call.step])
+        pool = qualified_pool(requirements, self._free_by_skill, self.agents)
+        eligible = [agent for agent in pool if agent.agent_id not in call.declined_by]
+        if not eligible:
+            return "declined_only" if pool else "blocked"
+        attempt = self._attempts.get(call.call_id, 0) + 1
+        self._attempts[call.call_id] = attempt
+        offer_id = f"{call.call_id}/{attempt}"
+        explain = self._explain_pool(requirements)
+        decision = decide(
+            call, requirements, eligible, policy.selection, offer_id, now, explain, self.agents
+        )
+        offer = Offer(offer_id, call.call_id, decision.agent_id, now, now + policy.offer_timeout_s)
+        agent = self.agents[decision.agent_id]
+        self._unindex(agent)
+        agent.offers[offer_id] = offer
+        self._index(agent)
+        self.offers[offer_id] = offer
+        call.offer = offer
+        self._dequeue(call)
+        heapq.heappush(self._timers, _Timer(offer.expires_at, "offer", offer_id))
+        return OfferMade(decision, offer)
+
+    def _explain_pool(self, requirements: Requirements) -> set[str]:
+        """Agents who have every required skill at some level (the ones worth explaining)."""
+        if not requirements:
+            return set(self.agents)
+        sets = sorted((self._all_by_skill.get(skill, set()) for skill in requirements), key=len)
+        return set.intersection(*sets) if sets else set()
+
+    # -- queues and indexes -----------------------------------------------------------------
+
+    def _key(self, call: WaitingCall) -> QueueKey:
+        return (call.tenant_id, call.priority, frozenset(call.requirements.items()))
+
+    def _enqueue(self, call: WaitingCall) -> None:
+        queue = self._queues.setdefault(self._key(call), [])
+        entry = (call.seq, call.call_id)
+        position = bisect.bisect_left(queue, entry)
+        if position == len(queue) or queue[position] != entry:
+            queue.insert(position, entry)
+
+    def _dequeue(self, call: WaitingCall) -> None:
+        key = self._key(call)
+        queue = self._queues.get(key)
+        if queue is None:
+            return
+        position = bisect.bisect_left(queue, (call.seq, call.call_id))
+        if position < len(queue) and queue[position] == (call.seq, call.call_id):
+            del queue[position]
+        if not queue:
+            del self._queues[key]
+
+    def _index(self, agent: Agent) -> None:
+        for skill in agent.skills:
+            self._all_by_skill.setdefault(skill, set()).add(agent.agent_id)
+        if agent.can_take_more():
+            for skill in agent.skills:
+                self._free_by_skill.setdefault(skill, set()).add(agent.agent_id)
+
+    def _unindex(self, agent: Agent) -> None:
+        for skill in agent.skills:
+            self._all_by_skill.get(skill, set()).discard(agent.agent_id)
+            self._free_by_skill.get(skill, set()).discard(agent.agent_id)
+
+    def _policy(self, tenant_id: str) -> Policy:
+        return self.policies.get(tenant_id, DEFAULT_POLICY)
+
+    def _policy_of_call(self, call_id: str) -> Policy:
+        tenant = self._tenant_of_call.get(call_id)
+        return self._policy(tenant) if tenant else DEFAULT_POLICY
+
+    def status_of(self, agent_id: str) -> AgentStatus:
+        return self.agents[agent_id].status
