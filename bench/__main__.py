@@ -1,7 +1,7 @@
 """`python -m bench`: run the benchmarks, print the table, write docs/benchmarks.md.
 
-`--only privacy` merges its section into the existing docs/benchmarks.md and keeps the rest;
-the other runs write the whole file.
+`--only privacy` and `--only routing` merge their section into the existing docs/benchmarks.md
+and keep the rest; the other runs write the whole file. `--only routing` needs no Kafka.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import structlog
 
-from bench import intake_bench, privacy_bench, producer_bench, report
+from bench import intake_bench, privacy_bench, producer_bench, report, routing_bench
 from bench.kafka import delete_topics
 from bench.servers import REPO_ROOT, BenchError
 
@@ -35,6 +35,8 @@ DEFAULTS = {
     "window": 4,
     "privacy_events": 50_000,
     "callers": 10_000,
+    "routing_decisions": 120,
+    "routing_enqueues": 50,
 }
 
 
@@ -44,7 +46,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before each phase")
     parser.add_argument("--records", type=int, help="events the producer benchmark writes")
     parser.add_argument(
-        "--only", choices=["intake", "producer", "privacy"], help="run one benchmark"
+        "--only", choices=["intake", "producer", "privacy", "routing"], help="run one benchmark"
     )
     parser.add_argument("--threads", type=int, help="wrk threads")
     parser.add_argument("--connections", type=int, help="HTTP connections (wrk and open loop)")
@@ -59,6 +61,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--callers", type=int, help="distinct callers of the privacy benchmark's events"
+    )
+    parser.add_argument(
+        "--routing-decisions", type=int, help="decisions (wrap_up) the routing benchmark times"
+    )
+    parser.add_argument(
+        "--routing-enqueues",
+        type=int,
+        help="enqueues with free agents the routing benchmark times",
     )
     parser.set_defaults(**DEFAULTS)
     return parser.parse_args(argv)
@@ -90,8 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     intake: intake_bench.IntakeResult | None = None
     producer: producer_bench.ProducerResult | None = None
     privacy: privacy_bench.PrivacyResult | None = None
+    routing: routing_bench.RoutingResult | None = None
+    kafka = args.only != "routing"
     try:
-        check_broker(bootstrap)
+        if kafka:
+            check_broker(bootstrap)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
@@ -130,33 +143,62 @@ def main(argv: Sequence[str] | None = None) -> int:
                         window=args.window,
                     )
                 )
+        if args.only in (None, "routing"):
+            routing = routing_bench.run(
+                routing_bench.RoutingOptions(
+                    decisions=args.routing_decisions, enqueues=args.routing_enqueues
+                )
+            )
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     finally:
-        _clean_up(bootstrap, prefix)
+        if kafka:
+            _clean_up(bootstrap, prefix)
 
     tables = [
         *([report.intake_table(intake)] if intake else []),
         *([report.producer_table(producer)] if producer else []),
         *([report.privacy_table(privacy)] if privacy else []),
+        *(report.routing_tables(routing) if routing else []),
     ]
     print()
     print("\n\n".join(table.text() for table in tables))
     command = command_line(given)
-    if privacy is not None and args.only == "privacy" and DOCS.exists():
-        section = report.privacy_section(privacy, separate_run=(machine, command))
-        DOCS.write_text(report.merge_section(DOCS.read_text(), section))
-        print(f"\nupdated: {DOCS.relative_to(REPO_ROOT)} ({report.PRIVACY_HEADING[3:]})")
-    else:
-        DOCS.write_text(report.markdown_document(machine, command, intake, producer, privacy))
-        print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
+    _write_docs(args.only, machine, command, intake, producer, privacy, routing)
     problems = [
         *(intake.problems() if intake else []),
         *(producer.problems() if producer else []),
         *(privacy.problems() if privacy else []),
+        *(routing.problems() if routing else []),
     ]
     return 1 if problems else 0
+
+
+def _write_docs(
+    only: str | None,
+    machine: report.Machine,
+    command: str,
+    intake: intake_bench.IntakeResult | None,
+    producer: producer_bench.ProducerResult | None,
+    privacy: privacy_bench.PrivacyResult | None,
+    routing: routing_bench.RoutingResult | None,
+) -> None:
+    """The whole document, or with `--only privacy` / `--only routing` just its section."""
+    section = None
+    if privacy is not None and only == "privacy":
+        section = report.privacy_section(privacy, separate_run=(machine, command))
+    elif routing is not None and only == "routing":
+        section = report.routing_section(routing, separate_run=(machine, command))
+    if section is not None and DOCS.exists():
+        DOCS.write_text(report.merge_section(DOCS.read_text(), section))
+        heading = section.split("\n", 1)[0]
+        print(f"\nupdated: {DOCS.relative_to(REPO_ROOT)} ({heading.removeprefix('## ')})")
+    else:
+        DOCS.write_text(
+            report.markdown_document(machine, command, intake, producer, privacy, routing)
+        )
+        print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
 
 
 def _clean_up(bootstrap: str, prefix: str) -> None:

@@ -14,10 +14,13 @@ from pathlib import Path
 from bench.intake_bench import IntakeResult, ServerResult
 from bench.privacy_bench import PrivacyResult
 from bench.producer_bench import JAVA_TOOL, ProducerResult
+from bench.routing_bench import CAMPAIGN_EVERY, CHECKPOINTS, TICK_S, Latency, RoutingResult
 
 THROUGHPUT_BAR = 0.60
 HALF_LOAD_P99_BAR_MS = 25.0
 PRIVACY_HEADING = "## Cost of encryption"
+ROUTING_HEADING = "## Routing engine"
+DECISION_P99_BAR_MS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +256,136 @@ def privacy_table(result: PrivacyResult) -> Table:
     )
 
 
+def _latency(value: Latency, *, full: bool = True) -> str:
+    cells = (
+        (value.p50_ms, value.p90_ms, value.p99_ms, value.max_ms)
+        if full
+        else (
+            value.p50_ms,
+            value.p99_ms,
+        )
+    )
+    return " / ".join(_ms(cell) for cell in cells)
+
+
+def _times(engine: float, baseline: float) -> str:
+    return f"{engine / baseline:,.0f}x" if engine >= baseline else f"{engine / baseline:.2f}x"
+
+
+def routing_tables(result: RoutingResult) -> list[Table]:
+    """The engine against the naive matcher; the bare matching pass; the profile."""
+    options = result.options
+    decision, naive = result.decision, result.naive_decision
+    enqueue, naive_enqueue = result.enqueue, result.naive_enqueue
+    memory = result.memory
+    rows = [
+        [
+            "decision on wrap_up (an agent freed), p50 / p90 / p99 / max (ms)",
+            _latency(decision),
+            _latency(naive),
+            f"{_times(decision.p50_ms, naive.p50_ms)} / {_times(decision.p99_ms, naive.p99_ms)}",
+        ],
+        [
+            "decisions timed / with an offer",
+            f"{decision.count} / {result.decision_offers}",
+            f"{naive.count} / {result.naive_decision_offers}",
+            "",
+        ],
+        [
+            f"decision on enqueue ({options.free_agents} agents free), p50 / p99 (ms)",
+            _latency(enqueue, full=False),
+            _latency(naive_enqueue, full=False),
+            f"{_times(enqueue.p50_ms, naive_enqueue.p50_ms)} / "
+            f"{_times(enqueue.p99_ms, naive_enqueue.p99_ms)}",
+        ],
+        [
+            "enqueues timed / with an offer",
+            f"{enqueue.count} / {result.enqueue_offers}",
+            f"{naive_enqueue.count} / {result.naive_enqueue_offers}",
+            "",
+        ],
+        [
+            "same choice as the engine (decisions and enqueues)",
+            "",
+            f"{result.same_decisions} of {result.steps}",
+            "",
+        ],
+        [
+            f"end_call / accept, no agent free, p50 (ms; {result.end_call.count} each)",
+            f"{_ms(result.end_call.p50_ms)} / {_ms(result.accept.p50_ms)}",
+            "n/a",
+            "",
+        ],
+        [
+            "RSS before setup / after (MB)",
+            f"{memory.rss_before_mb:.0f} / {memory.rss_engine_mb:.0f} "
+            f"(+{memory.rss_engine_mb - memory.rss_before_mb:.0f})",
+            f"+{memory.rss_baseline_mb - memory.rss_engine_mb:.0f} (after the engine's)",
+            "",
+        ],
+        [
+            "state after setup, tracemalloc (MB)",
+            f"{memory.engine_traced_mb:.1f}",
+            "n/a",
+            "",
+        ],
+        ["setup through the commands (s)", f"{result.setup_seconds:.1f}", "", ""],
+    ]
+    p99 = max(decision.p99_ms, enqueue.p99_ms)
+    notes = [
+        f"bar: routing engine alone, p99 decision <= {DECISION_P99_BAR_MS:g} ms with "
+        f"{options.agents:,} agents, {result.skills} skills, {options.waiting:,} waiting calls: "
+        f"wrap_up {_ms(decision.p99_ms)} ms, enqueue {_ms(enqueue.p99_ms)} ms, "
+        f"{_verdict(p99 <= DECISION_P99_BAR_MS)}",
+        f"{result.queues:,} distinct queues (tenant, priority, requirements) among the "
+        f"{options.waiting:,} waiting calls; every agent busy while the decisions are timed",
+        f"RSS at the end of the run (peak) {memory.max_rss_mb:.0f} MB; the traced setup took "
+        f"{memory.traced_seconds:.1f} s",
+        *[f"INVALID: {problem}" for problem in result.problems()],
+    ]
+    main = Table(
+        title=(
+            f"Routing engine: {options.agents:,} agents, {result.skills} skills, "
+            f"{options.waiting:,} waiting calls in {result.queues:,} queues (engine vs a naive "
+            "matcher, the baseline)"
+        ),
+        header=["", "engine", "baseline: naive matcher", "engine / baseline (p50 / p99)"],
+        rows=rows,
+        notes=notes,
+    )
+    passes = Table(
+        title="The engine's matching pass alone (`advance`), every agent busy, median of 3",
+        header=["waiting calls", "queues", "ms", "us per queue"],
+        rows=[
+            [
+                f"{point.waiting:,}",
+                f"{point.queues:,}",
+                _ms(point.ms),
+                f"{1e3 * point.ms / point.queues:.1f}",
+            ]
+            for point in result.checkpoints
+        ],
+    )
+    profile = Table(
+        title=(
+            f"cProfile of {options.profiled} more decisions (wrap_up) with "
+            f"{result.profile_queues:,} queues, per decision, by cumulative time"
+        ),
+        header=["function", "calls", "own (ms)", "cumulative (ms)"],
+        rows=[
+            [
+                f"`{row.function}`",
+                f"{row.calls:,.0f}",
+                f"{row.own_ms:.1f}",
+                f"{row.cumulative_ms:.1f}",
+            ]
+            for row in result.profile
+        ],
+        notes=["cProfile's own overhead per call inflates the functions called most often"],
+    )
+    return [main, passes, profile]
+
+
 def machine() -> Machine:
     return Machine(
         cpu=_cpu_model(),
@@ -311,6 +444,7 @@ def markdown_document(
     intake: IntakeResult | None,
     producer: ProducerResult | None,
     privacy: PrivacyResult | None = None,
+    routing: RoutingResult | None = None,
 ) -> str:
     parts = [
         "# Benchmarks",
@@ -346,6 +480,8 @@ def markdown_document(
         parts += [producer_table(producer).markdown(), "", _producer_method(producer)]
     if privacy is not None:
         parts += ["", privacy_section(privacy)]
+    if routing is not None:
+        parts += ["", routing_section(routing)]
     return "\n".join(parts) + "\n"
 
 
@@ -365,6 +501,24 @@ def privacy_section(result: PrivacyResult, separate_run: tuple[Machine, str] | N
             "",
         ]
     parts += [privacy_table(result).markdown(), "", _privacy_method(result)]
+    return "\n".join(parts)
+
+
+def routing_section(result: RoutingResult, separate_run: tuple[Machine, str] | None = None) -> str:
+    """The "Routing engine" section; `separate_run` (machine, command) when it was run alone."""
+    parts = [ROUTING_HEADING, ""]
+    if separate_run is not None:
+        machine, command = separate_run
+        parts += [
+            f"Measured in a separate run of `{command}` on {machine.date} (load average at "
+            f"start {machine.load_average}; same machine as above: {machine.cpu}, "
+            f"{machine.cores} cores, Python {machine.python}). No Kafka: the engine alone.",
+            "",
+        ]
+    main, passes, profile = routing_tables(result)
+    parts += [main.markdown(), "", _routing_method(result), ""]
+    parts += [f"**{passes.title}.**", "", passes.markdown(), ""]
+    parts += [f"**{profile.title}.**", "", profile.markdown()]
     return "\n".join(parts)
 
 
@@ -494,4 +648,62 @@ def _privacy_method(result: PrivacyResult) -> str:
         "freezes what lives at that moment (`gc.freeze`), so its full collections do not scan "
         "the benchmark's prebuilt events, which no service holds. "
         f"cryptography {version('cryptography')}."
+    )
+
+
+def _routing_method(result: RoutingResult) -> str:
+    options = result.options
+    checkpoints = ", ".join(f"{count:,}" for count in CHECKPOINTS)
+    return (
+        "**What is compared.** The pure routing engine (`routing.domain.engine.Engine`) driven "
+        "through its commands in one process, no Kafka, no service around it, against a naive "
+        "matcher written in the benchmark (`bench/routing_bench.py`, `NaiveRouter`): one list "
+        "of waiting calls in priority then arrival order; a freed agent scans it from the head "
+        "and takes the first call whose requirements it meets; a new call scans the free "
+        "agents for the longest idle one that meets them; the offer is the assignment (no "
+        "offer state, no accept) and nothing explains the choice, while the engine's decision "
+        "lists candidates, scores and reasons. The baseline replays the engine's operations "
+        "in the same order on the same data (its setup assigns the busy calls directly), and "
+        "its choices are compared with the engine's. "
+        f"**Data** (fixed seed): {options.agents:,} agents over {result.skills} skills: 20 "
+        "tenants (`tenant:tNN`, uniform), 10 languages (`lang:xx`, weights 1/rank) and 170 "
+        "topics; each agent has one or two tenants, one or two languages and three to six of "
+        "160 inbound topics (weights 1/sqrt(rank)), levels 1-10 at random, capacity 1; every "
+        f"{CAMPAIGN_EVERY}th agent works outbound campaigns instead (two or three of 10 "
+        "`topic:campaign-NN`, which no inbound call needs). A call's requirements are what "
+        "intake derives (`requirements_of`: its tenant, language and topic at level 1), drawn "
+        "from a random inbound agent's skills so that some agent qualifies, priority 0, 1 or 2 "
+        "(weights 6:3:1). Default policy: longest idle, no escalation. "
+        "**Setup**, through the commands: every agent upserted and set available; then, in id "
+        "order, a call of each agent's own kind enqueued (it is offered to that agent, every "
+        "lower one being busy) and accepted; then the waiting calls enqueued. "
+        "**Decisions.** A random busy inbound agent's call ends (`end_call`), then its wrap-up "
+        "is submitted (`wrap_up`): the agent is free and the engine decides which waiting call "
+        "it gets; that `wrap_up` call is timed (`time.perf_counter_ns`), then the offer is "
+        "accepted and one more waiting call enqueued, so every agent stays busy and "
+        f"{options.waiting:,} calls wait throughout. An agent that qualifies for no waiting "
+        "call would get a call of its own kind. Then "
+        f"{options.free_agents} campaign agents are freed and {options.enqueues} campaign "
+        "calls enqueued one by one (each `enqueue` timed; its agent freed again afterwards). "
+        f"The first {result.end_call.count} decisions also time `end_call` and `accept`. "
+        f"{options.decisions} decisions and {options.enqueues} enqueues "
+        "(`--routing-decisions`, `--routing-enqueues`), not thousands: a decision costs "
+        f"{result.decision.mean_ms:.0f} ms on average here, and the run is kept short. "
+        "**Skipped matching passes.** Every engine command ends with a matching pass that "
+        "tries the head of every non-empty queue; where no agent is free, or the free agents "
+        "qualify for no waiting call (the waiting calls' setup, the untimed `end_call`, "
+        "`accept` and enqueue of the next waiting call, freeing campaign agents), the benchmark "
+        "skips it (it shadows `Engine._match` on the instance) because it offers nothing and "
+        "leaves the state as it was, and the setup would otherwise run "
+        f"{options.waiting:,} of them. Checked: a full pass at the end offers nothing "
+        f"({result.late_offers} offers), and a full pass at {checkpoints} waiting calls (the "
+        "second table) offers nothing either. Timed commands always run in full. "
+        "**Memory**: VmRSS of the process before and after the engine's setup (the inputs "
+        "already built) and after the baseline's; the engine's state is what a second, "
+        "identical setup allocates and still holds under tracemalloc (ids and skill names "
+        "built before are not counted). **Profile**: more decisions after the timed ones, "
+        "under cProfile, not in the latencies. The simulated clock moves "
+        f"{1e3 * TICK_S:g} ms per command, so no timer (offer timeout, heartbeat, wrap-up "
+        "limit) comes due in a run. The inputs are frozen out of the garbage collector's scans "
+        "(`gc.freeze`); the engine's state is not."
     )
