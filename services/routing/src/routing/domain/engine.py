@@ -82,6 +82,8 @@ class Engine:
         self._timers: list[_Timer] = []
         self._attempts: dict[str, int] = {}
         self._tenant_of_call: dict[str, str] = {}
+        self._agent_of_call: dict[str, str] = {}
+        self._free: set[str] = set()
         self._seq = 0
         self.now = 0.0
 
@@ -174,6 +176,7 @@ class Engine:
         del agent.offers[offer_id]
         self.calls.pop(offer.call_id, None)
         agent.connected.add(offer.call_id)
+        self._agent_of_call[offer.call_id] = agent.agent_id
         effects.append(OfferEnded(offer, "accepted", now))
         return effects + self._match(now)
 
@@ -189,22 +192,22 @@ class Engine:
         """The conversation ended: the agent wraps up (until submitted or the limit)."""
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
-        for agent in self.agents.values():
-            if call_id in agent.connected:
-                agent.connected.discard(call_id)
-                agent.wrapping_up[call_id] = now
-                limit = self._policy_of_call(call_id).wrap_up_limit_s
-                key = f"{agent.agent_id}|{call_id}"
-                heapq.heappush(self._timers, _Timer(now + limit, "wrap_up", key))
-                effects.append(AgentChanged(agent.agent_id, agent.status, "call ended", now))
+        agent = self.agents.get(self._agent_of_call.get(call_id, ""))
+        if agent is not None and call_id in agent.connected:
+            agent.connected.discard(call_id)
+            agent.wrapping_up[call_id] = now
+            limit = self._policy_of_call(call_id).wrap_up_limit_s
+            key = f"{agent.agent_id}|{call_id}"
+            heapq.heappush(self._timers, _Timer(now + limit, "wrap_up", key))
+            effects.append(AgentChanged(agent.agent_id, agent.status, "call ended", now))
         return effects + self._match(now)
 
     def wrap_up(self, call_id: str, now: float) -> list[Effect]:
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
-        for agent in self.agents.values():
-            if call_id in agent.wrapping_up:
-                effects += self._finish_wrap_up(agent, call_id, "wrap-up submitted", now)
+        agent = self.agents.get(self._agent_of_call.get(call_id, ""))
+        if agent is not None and call_id in agent.wrapping_up:
+            effects += self._finish_wrap_up(agent, call_id, "wrap-up submitted", now)
         return effects + self._match(now)
 
     def advance(self, now: float) -> list[Effect]:
@@ -284,6 +287,7 @@ class Engine:
         self._unindex(agent)
         del agent.wrapping_up[call_id]
         self._tenant_of_call.pop(call_id, None)
+        self._agent_of_call.pop(call_id, None)
         if not agent.wrapping_up and not agent.connected:
             agent.idle_since = at
         self._index(agent)
@@ -328,6 +332,8 @@ class Engine:
     def _match(self, now: float) -> list[Effect]:
         """Offer calls, best first, while some queue's head finds an agent."""
         effects: list[Effect] = []
+        if not self._free:
+            return effects  # nobody can take a call: nothing to try
         heads = [(self._rank(queue[0]), key, 0) for key, queue in self._queues.items() if queue]
         heapq.heapify(heads)
         while heads:
@@ -339,6 +345,8 @@ class Engine:
             outcome = self._offer(call, now)
             if isinstance(outcome, OfferMade):
                 effects.append(outcome)
+                if not self._free:
+                    break
                 queue = self._queues.get(key, [])
                 if index < len(queue):
                     heapq.heappush(heads, (self._rank(queue[index]), key, index))
@@ -409,10 +417,12 @@ class Engine:
         for skill in agent.skills:
             self._all_by_skill.setdefault(skill, set()).add(agent.agent_id)
         if agent.can_take_more():
+            self._free.add(agent.agent_id)
             for skill in agent.skills:
                 self._free_by_skill.setdefault(skill, set()).add(agent.agent_id)
 
     def _unindex(self, agent: Agent) -> None:
+        self._free.discard(agent.agent_id)
         for skill in agent.skills:
             self._all_by_skill.get(skill, set()).discard(agent.agent_id)
             self._free_by_skill.get(skill, set()).discard(agent.agent_id)

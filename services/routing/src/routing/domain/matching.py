@@ -16,6 +16,7 @@ from routing.domain.model import Agent, Presence, Requirements, Selection, Waiti
 LISTED_ELIGIBLE = 5
 LISTED_NOT_ELIGIBLE = 10
 SortKey = tuple[float, float, str]
+_NONE: frozenset[str] = frozenset()
 
 
 def qualified_pool(
@@ -25,8 +26,10 @@ def qualified_pool(
 ) -> list[Agent]:
     """The agents free to take a call who meet every requirement (sorted by id: deterministic)."""
     if requirements:
-        sets = sorted((free_by_skill.get(skill, set()) for skill in requirements), key=len)
-        ids = set(sets[0]).intersection(*sets[1:])
+        sets = sorted((free_by_skill.get(skill, _NONE) for skill in requirements), key=len)
+        if not sets[0]:
+            return []  # emptied sets keep their tables: never intersect them (CPython)
+        ids = sets[0].intersection(*sets[1:])
     else:
         ids = set().union(*free_by_skill.values()) if free_by_skill else set()
     found = (agents[agent_id] for agent_id in sorted(ids))
