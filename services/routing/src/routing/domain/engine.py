@@ -40,6 +40,7 @@ from routing.domain.model import (
 
 QueueKey = tuple[str, int, frozenset[tuple[str, int]]]
 HEARTBEAT_TIMEOUT_S = 60.0
+ANY_SKILL = "*"
 
 
 class UnknownOfferError(LookupError):
@@ -84,6 +85,11 @@ class Engine:
         self._tenant_of_call: dict[str, str] = {}
         self._agent_of_call: dict[str, str] = {}
         self._free: set[str] = set()
+        self._anchors: dict[str, set[QueueKey]] = {}  # skill -> queues whose head needs it
+        self._anchor_of: dict[QueueKey, str] = {}
+        self._dirty: set[QueueKey] = set()  # queues changed since the last matching pass
+        self._freed: set[str] = set()  # agents who became free since the last pass
+        self._full_pass = False
         self._seq = 0
         self.now = 0.0
 
@@ -96,6 +102,9 @@ class Engine:
         for call in self.calls.values():
             if call.tenant_id == tenant_id:
                 self._schedule_escalation(call)
+        for key in list(self._queues):
+            self._reanchor(key)
+        self._full_pass = True
         return effects + self._match(now)
 
     def upsert_agent(
@@ -280,6 +289,9 @@ class Engine:
             return []
         call.step = step
         self._schedule_escalation(call)
+        if call.offer is None:
+            self._reanchor(self._key(call))
+            self._dirty.add(self._key(call))
         requirements = relaxed(call.requirements, steps[:step])
         return [CallEscalated(call_id, call.tenant_id, step, requirements, at)]
 
@@ -332,9 +344,11 @@ class Engine:
     def _match(self, now: float) -> list[Effect]:
         """Offer calls, best first, while some queue's head finds an agent."""
         effects: list[Effect] = []
+        keys = self._candidate_queues()
         if not self._free:
             return effects  # nobody can take a call: nothing to try
-        heads = [(self._rank(queue[0]), key, 0) for key, queue in self._queues.items() if queue]
+        queues = ((key, self._queues.get(key)) for key in keys)
+        heads = [(self._rank(queue[0]), key, 0) for key, queue in queues if queue]
         heapq.heapify(heads)
         while heads:
             _rank, key, index = heapq.heappop(heads)
@@ -353,6 +367,24 @@ class Engine:
             elif outcome == "declined_only" and index + 1 < len(queue):
                 heapq.heappush(heads, (self._rank(queue[index + 1]), key, index + 1))
         return effects
+
+    def _candidate_queues(self) -> set[QueueKey] | list[QueueKey]:
+        """The queues a match may have become possible in since the last pass.
+
+        After every pass no queue's head can be matched. Only three things change that: a
+        queue changed (a call arrived, came back, or escalated), an agent became free (then
+        only the queues whose head needs one of that agent's skills can use it), or a policy
+        changed (then every queue).
+        """
+        dirty, freed, full = self._dirty, self._freed, self._full_pass
+        self._dirty, self._freed, self._full_pass = set(), set(), False
+        if full:
+            return list(self._queues)
+        keys = set(dirty) | self._anchors.get(ANY_SKILL, set())
+        for agent_id in freed:
+            for skill in self.agents[agent_id].skills:
+                keys |= self._anchors.get(skill, set())
+        return keys
 
     def _rank(self, entry: tuple[int, str]) -> tuple[int, float, int]:
         call = self.calls[entry[1]]
@@ -396,11 +428,15 @@ class Engine:
         return (call.tenant_id, call.priority, frozenset(call.requirements.items()))
 
     def _enqueue(self, call: WaitingCall) -> None:
-        queue = self._queues.setdefault(self._key(call), [])
+        key = self._key(call)
+        queue = self._queues.setdefault(key, [])
         entry = (call.seq, call.call_id)
         position = bisect.bisect_left(queue, entry)
         if position == len(queue) or queue[position] != entry:
             queue.insert(position, entry)
+        if position == 0:
+            self._reanchor(key)
+        self._dirty.add(key)
 
     def _dequeue(self, call: WaitingCall) -> None:
         key = self._key(call)
@@ -412,11 +448,39 @@ class Engine:
             del queue[position]
         if not queue:
             del self._queues[key]
+            self._unanchor(key)
+        elif position == 0:
+            self._reanchor(key)
+
+    def _reanchor(self, key: QueueKey) -> None:
+        """File the queue under the rarest skill its head needs now (any agent for it has it)."""
+        self._unanchor(key)
+        queue = self._queues.get(key)
+        if not queue:
+            return
+        head = self.calls[queue[0][1]]
+        needs = relaxed(head.requirements, self._policy(head.tenant_id).escalation[: head.step])
+        anchor = (
+            min(sorted(needs), key=lambda skill: len(self._all_by_skill.get(skill, ())))
+            if needs
+            else ANY_SKILL
+        )
+        self._anchor_of[key] = anchor
+        self._anchors.setdefault(anchor, set()).add(key)
+
+    def _unanchor(self, key: QueueKey) -> None:
+        anchor = self._anchor_of.pop(key, None)
+        if anchor is not None:
+            anchored = self._anchors.get(anchor, set())
+            anchored.discard(key)
+            if not anchored:
+                self._anchors.pop(anchor, None)
 
     def _index(self, agent: Agent) -> None:
         for skill in agent.skills:
             self._all_by_skill.setdefault(skill, set()).add(agent.agent_id)
         if agent.can_take_more():
+            self._freed.add(agent.agent_id)
             self._free.add(agent.agent_id)
             for skill in agent.skills:
                 self._free_by_skill.setdefault(skill, set()).add(agent.agent_id)
