@@ -26,7 +26,7 @@ from routing.domain.decisions import (
     OfferMade,
 )
 from routing.domain.escalation import active_step, next_step_at, relaxed
-from routing.domain.matching import decide, qualified_pool
+from routing.domain.matching import decide, meets, qualified_pool
 from routing.domain.model import (
     DEFAULT_POLICY,
     Agent,
@@ -87,6 +87,7 @@ class Engine:
         self._free: set[str] = set()
         self._anchors: dict[str, set[QueueKey]] = {}  # skill -> queues whose head needs it
         self._anchor_of: dict[QueueKey, str] = {}
+        self._head_needs: dict[QueueKey, Requirements] = {}  # what each queue's head needs now
         self._dirty: set[QueueKey] = set()  # queues changed since the last matching pass
         self._freed: set[str] = set()  # agents who became free since the last pass
         self._full_pass = False
@@ -382,8 +383,11 @@ class Engine:
             return list(self._queues)
         keys = set(dirty) | self._anchors.get(ANY_SKILL, set())
         for agent_id in freed:
-            for skill in self.agents[agent_id].skills:
-                keys |= self._anchors.get(skill, set())
+            agent = self.agents[agent_id]
+            for skill in agent.skills:
+                for key in self._anchors.get(skill, ()):
+                    if key not in keys and meets(agent, self._head_needs[key]):
+                        keys.add(key)  # the head would take this agent (or it declined)
         return keys
 
     def _rank(self, entry: tuple[int, str]) -> tuple[int, float, int]:
@@ -466,10 +470,12 @@ class Engine:
             else ANY_SKILL
         )
         self._anchor_of[key] = anchor
+        self._head_needs[key] = needs
         self._anchors.setdefault(anchor, set()).add(key)
 
     def _unanchor(self, key: QueueKey) -> None:
         anchor = self._anchor_of.pop(key, None)
+        self._head_needs.pop(key, None)
         if anchor is not None:
             anchored = self._anchors.get(anchor, set())
             anchored.discard(key)
