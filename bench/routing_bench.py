@@ -339,6 +339,7 @@ def _matching_skipped(engine: Engine) -> Iterator[None]:
         yield
     finally:
         del engine.__dict__["_match"]
+        engine._candidate_queues()  # drop the skipped passes' pending work: none was a match
 
 
 @contextlib.contextmanager
