@@ -8,16 +8,15 @@ projection from offset zero.
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from callcenter_events.topics import ALL_TOPICS
 from callcenter_testkit import eventually
 from callcenter_testkit.platform import Platform, create_api_key, create_tenant
+from callcenter_testkit.traces import all_bytes, database_text, delete_sqlite, raw_log
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -52,36 +51,6 @@ async def _keys(client: httpx.AsyncClient, platform: Platform) -> tuple[dict[str
     globex = await create_api_key(client, platform, "globex", scopes)
     read_only = await create_api_key(client, platform, "acme", ["surveys:read"])
     return tuple({"Authorization": f"Bearer {k['api_key']}"} for k in (acme, globex, read_only))
-
-
-async def _raw_log(bootstrap: str, prefix: str) -> bytes:
-    consumer = AIOKafkaConsumer(
-        *(t.name(prefix) for t in ALL_TOPICS),
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        group_id=None,
-    )
-    await consumer.start()
-    chunks: list[bytes] = []
-    try:
-        while polled := await consumer.getmany(timeout_ms=1500):
-            for messages in polled.values():
-                for m in messages:
-                    chunks += [m.key or b"", m.value or b"", *(v for _, v in m.headers or ())]
-    finally:
-        await consumer.stop()
-    return b"\n".join(chunks)
-
-
-def _database_text(path: Path) -> str:
-    with sqlite3.connect(path) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return "\n".join(repr(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"'))
-
-
-def _delete_database(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 async def test_a_customer_has_a_consent_ledger_with_provenance(platform: Platform) -> None:
@@ -165,21 +134,23 @@ async def test_an_erased_customer_is_gone_everywhere_and_stays_gone_after_a_rebu
 
         await eventually(call_blanked, timeout=10, what="intake no longer shows the number")
 
-        log = await _raw_log(kafka_bootstrap, platform.topic_prefix)
+        log = all_bytes(
+            await raw_log(kafka_bootstrap, [t.name(platform.topic_prefix) for t in ALL_TOPICS])
+        )
         for secret in (REF, PHONE, PHONE[1:], NAME):
             assert secret.encode() not in log, f"{secret} is in the log in clear"
 
         surveys_db = tmp_path / "surveys.sqlite3"
 
         async def tables_blanked() -> bool:
-            text = _database_text(surveys_db)
+            text = database_text(surveys_db)
             return "pd1." not in text and all(s not in text for s in (REF, PHONE, NAME))
 
         await eventually(tables_blanked, timeout=10, what="surveys blanked the customer")
-        assert "vienna" in _database_text(surveys_db), "the target group stays for aggregates"
+        assert "vienna" in database_text(surveys_db), "the target group stays for aggregates"
 
         platform.services["surveys"].stop()
-        _delete_database(surveys_db)
+        delete_sqlite(surveys_db)
         platform.restart("surveys")
         assert (await client.get(f"{surveys}/{REF}", headers=acme)).status_code == 404
         await eventually(tables_blanked, timeout=15, what="the rebuilt projection stays blank")

@@ -15,7 +15,6 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer
 from callcenter_events.privacy import is_sealed
 from callcenter_events.producer import EventProducer
 from callcenter_events.topics import ALL_TOPICS
@@ -23,6 +22,7 @@ from callcenter_service.privacy import VaultComponent
 from callcenter_service.settings import ServiceSettings
 from callcenter_testkit import eventually
 from callcenter_testkit.platform import Platform, create_api_key, create_tenant
+from callcenter_testkit.traces import all_bytes, database_text, delete_sqlite, raw_log
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -62,26 +62,6 @@ async def _report(client: httpx.AsyncClient, platform: Platform) -> list[dict[st
     return rows
 
 
-async def _raw_log(bootstrap: str, prefix: str) -> list[tuple[bytes, bytes, bytes]]:
-    """Every record of every topic as key, value and headers, read with a plain client."""
-    topics = [topic.name(prefix) for topic in ALL_TOPICS]
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    records: list[tuple[bytes, bytes, bytes]] = []
-    try:
-        while polled := await consumer.getmany(timeout_ms=1500):
-            for messages in polled.values():
-                records += [
-                    (m.key or b"", m.value or b"", b"|".join(v for _, v in m.headers or ()))
-                    for m in messages
-                ]
-    finally:
-        await consumer.stop()
-    return records
-
-
 async def _open_sealed_phones(
     log: list[tuple[bytes, bytes, bytes]], bootstrap: str, prefix: str
 ) -> list[str | None]:
@@ -99,13 +79,6 @@ async def _open_sealed_phones(
         return [await keys.vault.reveal(token, "caller_phone") for token in tokens]
     finally:
         await keys.stop()
-
-
-def _database_text(path: Path) -> str:
-    """Every value of every table of a SQLite database, as one text."""
-    with sqlite3.connect(path) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return "\n".join(repr(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"'))
 
 
 async def test_an_erased_caller_is_gone_everywhere_and_stays_gone_after_a_rebuild(
@@ -160,8 +133,8 @@ async def test_an_erased_caller_is_gone_everywhere_and_stays_gone_after_a_rebuil
         assert ERASED_PHONE not in str(listed)
         assert KEPT_PHONE in str(listed)
 
-        log = await _raw_log(kafka_bootstrap, platform.topic_prefix)
-        everything = b"\n".join(b"\n".join(record) for record in log)
+        log = await raw_log(kafka_bootstrap, [t.name(platform.topic_prefix) for t in ALL_TOPICS])
+        everything = all_bytes(log)
         for secret in (ERASED_PHONE, ERASED_PHONE[1:], KEPT_PHONE, CUSTOMER):
             assert secret.encode() not in everything, f"{secret} is in the log in clear"
         opened = await _open_sealed_phones(log, kafka_bootstrap, platform.topic_prefix)
@@ -171,15 +144,15 @@ async def test_an_erased_caller_is_gone_everywhere_and_stays_gone_after_a_rebuil
         analytics_db = tmp_path / "analytics.sqlite3"
 
         async def no_erased_copies_left() -> bool:
-            text = _database_text(intake_db)
+            text = database_text(intake_db)
             return ERASED_PHONE not in text and _sealed_phones(intake_db) == 1
 
         await eventually(no_erased_copies_left, timeout=15, what="intake blanked the copies")
-        assert ERASED_PHONE not in _database_text(analytics_db)
+        assert ERASED_PHONE not in database_text(analytics_db)
 
         for service in ("intake", "analytics"):
             platform.services[service].stop()
-        _delete_databases(intake_db, analytics_db)
+        delete_sqlite(intake_db, analytics_db)
         for service in ("intake", "analytics"):
             platform.restart(service)
 
@@ -192,12 +165,6 @@ async def test_an_erased_caller_is_gone_everywhere_and_stays_gone_after_a_rebuil
 
         again = await _call(client, platform, caller_phone=ERASED_PHONE)
         assert (await _view(client, platform, again))["caller_phone"] == ERASED_PHONE
-
-
-def _delete_databases(*paths: Path) -> None:
-    for database in paths:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
 def _sealed_phones(path: Path) -> int:
@@ -304,16 +271,15 @@ async def test_an_erased_customer_leaves_no_trace_and_every_aggregate_survives_a
         assert erased.status_code == 202, erased.text
 
         secrets = (CUSTOMER_REF, CUSTOMER_PHONE, CUSTOMER_PHONE[1:], CUSTOMER_NAME, FREE_TEXT)
-        everything = b"\n".join(
-            b"\n".join(r) for r in await _raw_log(kafka_bootstrap, platform.topic_prefix)
-        )
+        topics = [t.name(platform.topic_prefix) for t in ALL_TOPICS]
+        everything = all_bytes(await raw_log(kafka_bootstrap, topics))
         for secret in secrets:
             assert secret.encode() not in everything, f"{secret!r} is in the log in clear"
 
         databases = [tmp_path / f"{name}.sqlite3" for name in ("intake", "surveys", "analytics")]
 
         async def no_copies_left() -> bool:
-            text = "\n".join(_database_text(db) for db in databases)
+            text = "\n".join(database_text(db) for db in databases)
             return all(s not in text for s in secrets) and _sealed_texts(databases[1]) == 1
 
         await eventually(no_copies_left, timeout=15, what="every projection blanked the customer")
@@ -322,7 +288,7 @@ async def test_an_erased_customer_leaves_no_trace_and_every_aggregate_survives_a
         services = ("intake", "surveys", "analytics")
         for service in services:
             platform.services[service].stop()
-        _delete_databases(*databases)
+        delete_sqlite(*databases)
         for service in services:
             platform.restart(service)
 
