@@ -73,10 +73,10 @@ def test_priority_first_then_the_longest_wait() -> None:
     for call_id, priority, at in (("old-low", 0, 0), ("older-high", 5, 1), ("new-high", 5, 2)):
         engine.enqueue(call(call_id, priority=priority), now=at)
     agent(engine, "a1", DE_BILLING, now=3)
-    assert set(engine.offers) == {"older-high/1"}
-    engine.accept("older-high/1", now=4)
+    assert set(engine.offers) == {"older-high.1"}
+    engine.accept("older-high.1", now=4)
     agent(engine, "a2", DE_BILLING, now=5)
-    assert set(engine.offers) == {"new-high/1"}, "the higher priority before the longer wait"
+    assert set(engine.offers) == {"new-high.1"}, "the higher priority before the longer wait"
 
 
 def test_a_rejected_call_goes_back_to_its_place_and_never_to_that_agent_again() -> None:
@@ -84,14 +84,14 @@ def test_a_rejected_call_goes_back_to_its_place_and_never_to_that_agent_again() 
     engine.enqueue(call("first"), now=0)
     engine.enqueue(call("second"), now=1)
     agent(engine, "a1", DE_BILLING, now=2)
-    assert set(engine.offers) == {"first/1"}
-    effects = engine.reject("first/1", now=3)
+    assert set(engine.offers) == {"first.1"}
+    effects = engine.reject("first.1", now=3)
     assert [e.outcome for e in effects if isinstance(e, OfferEnded)] == ["rejected"]
     assert [m.offer.call_id for m in offers(effects)] == ["second"], "a1 declined first"
     agent(engine, "a2", DE_BILLING, now=4)
-    assert engine.offers["first/2"].agent_id == "a2"
+    assert engine.offers["first.2"].agent_id == "a2"
     with pytest.raises(UnknownOfferError):
-        engine.accept("first/1", now=5)
+        engine.accept("first.1", now=5)
 
 
 def test_a_missed_offer_sets_the_agent_away_and_the_call_keeps_its_place() -> None:
@@ -134,13 +134,13 @@ def test_capacity_allows_that_many_calls_at_once() -> None:
     agent(engine, "chat", DE_BILLING, now=0, capacity=2)
     for index in range(3):
         engine.enqueue(call(f"c{index}"), now=index + 1)
-    assert sorted(engine.offers) == ["c0/1", "c1/1"]
-    engine.accept("c0/1", now=5)
+    assert sorted(engine.offers) == ["c0.1", "c1.1"]
+    engine.accept("c0.1", now=5)
     engine.end_call("c0", now=10)
     assert engine.status_of("chat") is AgentStatus.WRAP_UP
-    assert sorted(engine.offers) == ["c1/1"], "wrap-up holds the slot"
+    assert sorted(engine.offers) == ["c1.1"], "wrap-up holds the slot"
     engine.wrap_up("c0", now=12)
-    assert sorted(engine.offers) == ["c1/1", "c2/1"]
+    assert sorted(engine.offers) == ["c1.1", "c2.1"]
 
 
 def test_wrap_up_ends_at_the_tenants_limit() -> None:
@@ -148,13 +148,13 @@ def test_wrap_up_ends_at_the_tenants_limit() -> None:
     engine.set_policy("acme", Policy(wrap_up_limit_s=60), now=0)
     agent(engine, "a1", DE_BILLING, now=0)
     engine.enqueue(call("c1"), now=1)
-    engine.accept("c1/1", now=2)
+    engine.accept("c1.1", now=2)
     engine.end_call("c1", now=100)
     engine.enqueue(call("c2"), now=101)
-    assert "c2/1" not in engine.offers
+    assert "c2.1" not in engine.offers
     effects = engine.advance(160)
     assert [e.reason for e in effects if isinstance(e, AgentChanged)] == ["wrap-up limit reached"]
-    assert "c2/1" in engine.offers
+    assert "c2.1" in engine.offers
 
 
 def test_an_agent_without_heartbeat_goes_offline_and_loses_open_offers() -> None:

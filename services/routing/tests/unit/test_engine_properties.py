@@ -195,3 +195,56 @@ def test_escalation_only_ever_relaxes(
         assert set(current) <= set(previous)
         assert all(current[skill] <= previous[skill] for skill in current)
         previous = current
+
+
+@given(operations, operations, steps, st.sampled_from(list(Selection)))
+@settings(max_examples=100, deadline=None)
+def test_an_engine_rebuilt_from_its_facts_carries_on_exactly_like_the_original(
+    before: list[tuple[Any, ...]],
+    after: list[tuple[Any, ...]],
+    escalation: tuple[EscalationStep, ...],
+    selection: Selection,
+) -> None:
+    """Restart: fold the effects into a new engine (no decision re-made), resume, go on."""
+    original = Run(Engine(heartbeat_timeout_s=HOURS))
+    facts = original.engine.set_policy(
+        "acme", Policy(selection=selection, escalation=escalation), now=0
+    )
+    for operation in before:
+        facts += original.do(operation)
+    rebuilt = Run(Engine(heartbeat_timeout_s=HOURS), now=original.now, calls=original.calls)
+    for fact in facts:
+        rebuilt.engine.restore(fact)
+
+    assert rebuilt.engine.resume(original.now) == original.engine.advance(original.now) == []
+    assert state_of(rebuilt.engine) == state_of(original.engine)
+    for operation in after:
+        assert rebuilt.do(operation) == original.do(operation)
+
+
+HOURS = 36_000.0
+
+
+def state_of(engine: Engine) -> dict[str, Any]:
+    """What an observer can tell about an engine: agents, offers, calls in their order."""
+    return {
+        "agents": {
+            agent_id: (
+                agent.presence,
+                agent.idle_since,
+                agent.capacity,
+                agent.skills,
+                sorted(agent.connected),
+                agent.wrapping_up,
+                sorted(agent.offers),
+            )
+            for agent_id, agent in engine.agents.items()
+        },
+        "offers": {
+            o.offer_id: (o.agent_id, o.made_at, o.expires_at) for o in engine.offers.values()
+        },
+        "calls": [
+            (call.call_id, call.step, sorted(call.declined_by), call.queued_at)
+            for call in sorted(engine.calls.values(), key=lambda c: c.seq)
+        ],
+    }

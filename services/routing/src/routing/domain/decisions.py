@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from routing.domain.model import AgentStatus, Offer, Requirements, Selection
+from routing.domain.model import AgentStatus, Offer, Policy, Presence, Requirements, Selection
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +61,67 @@ class CallEscalated:
     time: float
 
 
+AgentChange = Literal["presence", "call_ended", "wrapped_up"]
+
+
 @dataclass(frozen=True, slots=True)
 class AgentChanged:
+    """The agent's status changed: its presence, or a call of theirs ended or was wrapped up."""
+
     agent_id: str
     status: AgentStatus
     reason: str
     time: float
+    change: AgentChange = "presence"
+    presence: Presence = Presence.OFFLINE
+    call_id: str | None = None
 
 
-Effect = OfferMade | OfferEnded | CallEscalated | AgentChanged
+@dataclass(frozen=True, slots=True)
+class CallEnqueued:
+    """A call joined the queue (its place: the order of these facts)."""
+
+    call_id: str
+    tenant_id: str
+    priority: int
+    requirements: Requirements
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallRemoved:
+    """A call left the queue without being connected (the caller hung up)."""
+
+    call_id: str
+    tenant_id: str
+    reason: str
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class AgentUpdated:
+    agent_id: str
+    name: str
+    skills: dict[str, int]
+    capacity: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    tenant_id: str
+    policy: Policy
+    time: float
+
+
+Effect = (
+    OfferMade
+    | OfferEnded
+    | CallEscalated
+    | AgentChanged
+    | CallEnqueued
+    | CallRemoved
+    | AgentUpdated
+    | PolicySet
+)
+"""Everything the engine did, in order: folded with `Engine.restore` they rebuild its state."""

@@ -16,14 +16,18 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from routing.domain.decisions import (
     AgentChanged,
+    AgentUpdated,
+    CallEnqueued,
     CallEscalated,
+    CallRemoved,
     Effect,
     OfferEnded,
     OfferMade,
+    PolicySet,
 )
 from routing.domain.escalation import active_step, next_step_at, relaxed
 from routing.domain.matching import decide, meets, qualified_pool
@@ -65,9 +69,11 @@ class CallRequest:
 
 @dataclass(order=True, slots=True)
 class _Timer:
+    """Due at `at`; timers due at the same time fire by kind, then key (deterministic)."""
+
     at: float
-    kind: str = field(compare=False)
-    key: str = field(compare=False)
+    kind: str
+    key: str
 
 
 class Engine:
@@ -99,20 +105,31 @@ class Engine:
     def set_policy(self, tenant_id: str, policy: Policy, now: float) -> list[Effect]:
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
-        self.policies[tenant_id] = policy
+        self._set_policy(tenant_id, policy)
         for call in self.calls.values():
             if call.tenant_id == tenant_id:
                 self._schedule_escalation(call)
+        effects.append(PolicySet(tenant_id, policy, now))
+        return effects + self._match(now)
+
+    def _set_policy(self, tenant_id: str, policy: Policy) -> None:
+        self.policies[tenant_id] = policy
         for key in list(self._queues):
             self._reanchor(key)
         self._full_pass = True
-        return effects + self._match(now)
 
     def upsert_agent(
         self, agent_id: str, name: str, skills: Mapping[str, int], capacity: int, now: float
     ) -> list[Effect]:
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
+        self._upsert_agent(agent_id, name, skills, capacity, now)
+        effects.append(AgentUpdated(agent_id, name, dict(skills), capacity, now))
+        return effects + self._match(now)
+
+    def _upsert_agent(
+        self, agent_id: str, name: str, skills: Mapping[str, int], capacity: int, now: float
+    ) -> None:
         agent = self.agents.get(agent_id)
         if agent is None:
             agent = Agent(agent_id, name, dict(skills), capacity, idle_since=now, last_seen=now)
@@ -121,12 +138,19 @@ class Engine:
             self._unindex(agent)
             agent.name, agent.skills, agent.capacity = name, dict(skills), capacity
         self._index(agent)
-        return effects + self._match(now)
 
     def set_presence(self, agent_id: str, presence: Presence, now: float) -> list[Effect]:
         """The agent says available, away or offline (offers still open stay open)."""
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
+        agent = self._change_presence(agent_id, presence, now)
+        self._schedule_heartbeat(agent)
+        effects.append(
+            AgentChanged(agent_id, agent.status, "set by the agent", now, "presence", presence)
+        )
+        return effects + self._match(now)
+
+    def _change_presence(self, agent_id: str, presence: Presence, now: float) -> Agent:
         agent = self.agents[agent_id]
         self._unindex(agent)
         if presence is Presence.AVAILABLE and agent.presence is not Presence.AVAILABLE:
@@ -134,8 +158,7 @@ class Engine:
         agent.presence = presence
         agent.last_seen = now
         self._index(agent)
-        self._schedule_heartbeat(agent)
-        return effects + self._match(now)
+        return agent
 
     def heartbeat(self, agent_id: str, now: float) -> list[Effect]:
         effects = self._advance(now)
@@ -148,8 +171,20 @@ class Engine:
     def enqueue(self, request: CallRequest, now: float) -> list[Effect]:
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
-        if request.call_id in self.calls:
+        if self.knows(request.call_id):
             return effects + self._match(now)
+        call = self._add_call(request, now)
+        self._schedule_escalation(call)
+        effects.append(
+            CallEnqueued(call.call_id, call.tenant_id, call.priority, dict(call.requirements), now)
+        )
+        return effects + self._match(now)
+
+    def knows(self, call_id: str) -> bool:
+        """Is the call waiting, offered, connected or in wrap-up here?"""
+        return call_id in self._tenant_of_call
+
+    def _add_call(self, request: CallRequest, now: float) -> WaitingCall:
         self._seq += 1
         call = WaitingCall(
             request.call_id,
@@ -162,33 +197,44 @@ class Engine:
         self.calls[call.call_id] = call
         self._tenant_of_call[call.call_id] = call.tenant_id
         self._enqueue(call)
-        self._schedule_escalation(call)
-        return effects + self._match(now)
+        return call
 
     def cancel(self, call_id: str, now: float) -> list[Effect]:
         """The caller hung up while waiting (or while being offered)."""
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
-        call = self.calls.pop(call_id, None)
+        call = self._remove_call(call_id)
         if call is None:
             return effects
-        self._dequeue(call)
+        effects.append(CallRemoved(call_id, call.tenant_id, "abandoned", now))
         if call.offer is not None:
             effects += self._end_offer(call.offer, "withdrawn", now)
         return effects + self._match(now)
+
+    def _remove_call(self, call_id: str) -> WaitingCall | None:
+        call = self.calls.pop(call_id, None)
+        if call is not None:
+            self._dequeue(call)
+            self._tenant_of_call.pop(call_id, None)
+            self._attempts.pop(call_id, None)
+        return call
 
     def accept(self, offer_id: str, now: float) -> list[Effect]:
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
         offer = self._open_offer(offer_id, effects)
-        agent = self.agents[offer.agent_id]
-        del self.offers[offer_id]
-        del agent.offers[offer_id]
-        self.calls.pop(offer.call_id, None)
-        agent.connected.add(offer.call_id)
-        self._agent_of_call[offer.call_id] = agent.agent_id
+        self._connect(offer)
         effects.append(OfferEnded(offer, "accepted", now))
         return effects + self._match(now)
+
+    def _connect(self, offer: Offer) -> None:
+        agent = self.agents[offer.agent_id]
+        del self.offers[offer.offer_id]
+        del agent.offers[offer.offer_id]
+        self.calls.pop(offer.call_id, None)
+        self._attempts.pop(offer.call_id, None)
+        agent.connected.add(offer.call_id)
+        self._agent_of_call[offer.call_id] = agent.agent_id
 
     def reject(self, offer_id: str, now: float) -> list[Effect]:
         """The agent declines: the call goes back to its place, never to this agent again."""
@@ -204,13 +250,30 @@ class Engine:
         now = self.now  # a clock never runs backwards here
         agent = self.agents.get(self._agent_of_call.get(call_id, ""))
         if agent is not None and call_id in agent.connected:
-            agent.connected.discard(call_id)
-            agent.wrapping_up[call_id] = now
-            limit = self._policy_of_call(call_id).wrap_up_limit_s
-            key = f"{agent.agent_id}|{call_id}"
-            heapq.heappush(self._timers, _Timer(now + limit, "wrap_up", key))
-            effects.append(AgentChanged(agent.agent_id, agent.status, "call ended", now))
+            self._start_wrap_up(agent, call_id, now)
+            self._schedule_wrap_up(agent, call_id, now)
+            effects.append(
+                AgentChanged(
+                    agent.agent_id,
+                    agent.status,
+                    "call ended",
+                    now,
+                    "call_ended",
+                    agent.presence,
+                    call_id,
+                )
+            )
         return effects + self._match(now)
+
+    @staticmethod
+    def _start_wrap_up(agent: Agent, call_id: str, now: float) -> None:
+        agent.connected.discard(call_id)
+        agent.wrapping_up[call_id] = now
+
+    def _schedule_wrap_up(self, agent: Agent, call_id: str, started: float) -> None:
+        limit = self._policy_of_call(call_id).wrap_up_limit_s
+        key = f"{agent.agent_id}|{call_id}"
+        heapq.heappush(self._timers, _Timer(started + limit, "wrap_up", key))
 
     def wrap_up(self, call_id: str, now: float) -> list[Effect]:
         effects = self._advance(now)
@@ -230,6 +293,88 @@ class Engine:
 
     def waiting(self) -> Iterable[WaitingCall]:
         return (call for call in self.calls.values() if call.offer is None)
+
+    # -- restoring from facts ----------------------------------------------------------------
+
+    def restore(self, fact: Effect) -> None:
+        """Apply one recorded effect as a fact: state changes, no decision, no timer, no match.
+
+        Folding every effect an engine produced, in order, into a new engine gives it the same
+        calls, queues, offers and agents; `resume` then sets its timers from the facts' times.
+        """
+        self.now = max(
+            self.now, fact.time if not isinstance(fact, OfferMade) else fact.decision.time
+        )
+        if isinstance(fact, OfferMade):
+            self._restore_offer(fact.offer)
+        elif isinstance(fact, OfferEnded):
+            self._restore_offer_end(fact)
+        elif isinstance(fact, AgentChanged):
+            self._restore_agent_change(fact)
+        elif isinstance(fact, CallEnqueued):
+            request = CallRequest(fact.call_id, fact.tenant_id, fact.priority, fact.requirements)
+            self._add_call(request, fact.time)
+        elif isinstance(fact, CallRemoved):
+            self._remove_call(fact.call_id)
+        elif isinstance(fact, CallEscalated):
+            self._restore_escalation(fact)
+        elif isinstance(fact, AgentUpdated):
+            self._upsert_agent(fact.agent_id, fact.name, fact.skills, fact.capacity, fact.time)
+        else:
+            self._set_policy(fact.tenant_id, fact.policy)
+
+    def resume(self, now: float) -> list[Effect]:
+        """After restoring: timers from the facts' times (heartbeats start afresh), then run.
+
+        What fell due while no engine ran (an offer that timed out, an escalation step, a
+        wrap-up limit) fires now, at the time it was due.
+        """
+        self._timers = [
+            _Timer(offer.expires_at, "offer", offer.offer_id) for offer in self.offers.values()
+        ]
+        heapq.heapify(self._timers)
+        for agent in self.agents.values():
+            agent.last_seen = max(agent.last_seen, now)
+            self._schedule_heartbeat(agent)
+            for call_id, started in agent.wrapping_up.items():
+                self._schedule_wrap_up(agent, call_id, started)
+        for call in self.calls.values():
+            self._schedule_escalation(call)
+        self._full_pass = True
+        return self.advance(now)
+
+    def _restore_offer(self, offer: Offer) -> None:
+        call = self.calls[offer.call_id]
+        attempt = int(offer.offer_id.rsplit(".", 1)[1])
+        self._attempts[call.call_id] = max(attempt, self._attempts.get(call.call_id, 0))
+        self._hold_offer(call, Offer(**{name: getattr(offer, name) for name in Offer.__slots__}))
+
+    def _restore_offer_end(self, fact: OfferEnded) -> None:
+        offer = self.offers.get(fact.offer.offer_id)
+        if offer is None:
+            return
+        if fact.outcome == "accepted":
+            self._connect(offer)
+        else:
+            self._end_offer(offer, fact.outcome, fact.time)
+
+    def _restore_agent_change(self, fact: AgentChanged) -> None:
+        agent = self.agents[fact.agent_id]
+        if fact.change == "presence":
+            self._change_presence(fact.agent_id, fact.presence, fact.time)
+        elif fact.change == "call_ended" and fact.call_id is not None:
+            self._start_wrap_up(agent, fact.call_id, fact.time)
+        elif fact.call_id in agent.wrapping_up and fact.call_id is not None:
+            self._finish_wrap_up(agent, fact.call_id, fact.reason, fact.time)
+
+    def _restore_escalation(self, fact: CallEscalated) -> None:
+        call = self.calls.get(fact.call_id)
+        if call is None or fact.step <= call.step:
+            return
+        call.step = fact.step
+        if call.offer is None:
+            self._reanchor(self._key(call))
+            self._dirty.add(self._key(call))
 
     # -- timers -----------------------------------------------------------------------------
 
@@ -262,7 +407,11 @@ class Engine:
         self._unindex(agent)
         agent.presence = Presence.AWAY
         self._index(agent)
-        effects.append(AgentChanged(agent.agent_id, agent.status, "missed an offer", at))
+        effects.append(
+            AgentChanged(
+                agent.agent_id, agent.status, "missed an offer", at, "presence", agent.presence
+            )
+        )
         return effects
 
     def _check_heartbeat(self, agent_id: str, at: float) -> list[Effect]:
@@ -277,7 +426,11 @@ class Engine:
         self._unindex(agent)
         agent.presence = Presence.OFFLINE
         self._index(agent)
-        effects.append(AgentChanged(agent.agent_id, agent.status, "heartbeat lost", at))
+        effects.append(
+            AgentChanged(
+                agent.agent_id, agent.status, "heartbeat lost", at, "presence", agent.presence
+            )
+        )
         return effects
 
     def _escalate(self, call_id: str, at: float) -> list[Effect]:
@@ -304,7 +457,11 @@ class Engine:
         if not agent.wrapping_up and not agent.connected:
             agent.idle_since = at
         self._index(agent)
-        return [AgentChanged(agent.agent_id, agent.status, reason, at)]
+        return [
+            AgentChanged(
+                agent.agent_id, agent.status, reason, at, "wrapped_up", agent.presence, call_id
+            )
+        ]
 
     def _schedule_heartbeat(self, agent: Agent) -> None:
         if agent.presence is not Presence.OFFLINE:
@@ -403,21 +560,24 @@ class Engine:
             return "declined_only" if pool else "blocked"
         attempt = self._attempts.get(call.call_id, 0) + 1
         self._attempts[call.call_id] = attempt
-        offer_id = f"{call.call_id}/{attempt}"
+        offer_id = f"{call.call_id}.{attempt}"
         explain = self._explain_pool(requirements)
         decision = decide(
             call, requirements, eligible, policy.selection, offer_id, now, explain, self.agents
         )
         offer = Offer(offer_id, call.call_id, decision.agent_id, now, now + policy.offer_timeout_s)
-        agent = self.agents[decision.agent_id]
-        self._unindex(agent)
-        agent.offers[offer_id] = offer
-        self._index(agent)
-        self.offers[offer_id] = offer
-        call.offer = offer
-        self._dequeue(call)
+        self._hold_offer(call, offer)
         heapq.heappush(self._timers, _Timer(offer.expires_at, "offer", offer_id))
         return OfferMade(decision, offer)
+
+    def _hold_offer(self, call: WaitingCall, offer: Offer) -> None:
+        agent = self.agents[offer.agent_id]
+        self._unindex(agent)
+        agent.offers[offer.offer_id] = offer
+        self._index(agent)
+        self.offers[offer.offer_id] = offer
+        call.offer = offer
+        self._dequeue(call)
 
     def _explain_pool(self, requirements: Requirements) -> set[str]:
         """Agents who have every required skill at some level (the ones worth explaining)."""
