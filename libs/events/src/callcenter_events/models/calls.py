@@ -55,6 +55,7 @@ class CallQueued(Event):
     priority: int = Field(ge=0, le=10)
     requirements: SkillLevels
     queued_at: datetime
+    seq: int = Field(0, ge=0, description="Routing's running number of its facts")
 
 
 class HangupBy(StrEnum):

@@ -565,7 +565,8 @@ class Engine:
         decision = decide(
             call, requirements, eligible, policy.selection, offer_id, now, explain, self.agents
         )
-        offer = Offer(offer_id, call.call_id, decision.agent_id, now, now + policy.offer_timeout_s)
+        expires_at = now + policy.offer_timeout_s
+        offer = Offer(offer_id, call.call_id, call.tenant_id, decision.agent_id, now, expires_at)
         self._hold_offer(call, offer)
         heapq.heappush(self._timers, _Timer(offer.expires_at, "offer", offer_id))
         return OfferMade(decision, offer)

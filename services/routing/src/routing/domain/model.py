@@ -65,6 +65,7 @@ DEFAULT_POLICY = Policy()
 class Offer:
     offer_id: str
     call_id: str
+    tenant_id: str
     agent_id: str
     made_at: float
     expires_at: float
