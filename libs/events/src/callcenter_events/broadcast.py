@@ -51,7 +51,7 @@ class TopicFollower:
         )
         await consumer.start()
         try:
-            partitions = await _partitions(self._bootstrap, self._topic)
+            partitions = await partitions_of(self._bootstrap, self._topic)
             assigned = [TopicPartition(self._topic, p) for p in partitions]
             consumer.assign(assigned)
             await consumer.seek_to_beginning(*assigned)
@@ -117,7 +117,7 @@ UNKNOWN_TOPIC = 3
 NEW_TOPIC_WAIT_S = 5.0
 
 
-async def _partitions(bootstrap_servers: str, topic: str) -> list[int]:
+async def partitions_of(bootstrap_servers: str, topic: str) -> list[int]:
     """The topic's partitions; a topic created a moment ago may take a while to be known."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="broadcast")
     await admin.start()

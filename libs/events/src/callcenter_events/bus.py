@@ -7,8 +7,10 @@ Each topic has a single partition.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from callcenter_events.batch import BatchHandler
 from callcenter_events.codec import Record, decode, encode
@@ -42,6 +44,21 @@ class InMemoryBus:
 
     async def publish_all(self, envelopes: Sequence[Envelope]) -> list[Position]:
         return [await self.publish(envelope) for envelope in envelopes]
+
+    async def enqueue_all(self, envelopes: Sequence[Envelope]) -> list[asyncio.Future[Any]]:
+        """As the producer's: each future resolves to the event's position (here at once)."""
+        loop = asyncio.get_running_loop()
+        deliveries: list[asyncio.Future[Any]] = []
+        for envelope in envelopes:
+            delivery = loop.create_future()
+            delivery.set_result(await self.publish(envelope))
+            deliveries.append(delivery)
+        return deliveries
+
+    async def acknowledged(
+        self, deliveries: Sequence[asyncio.Future[Any]], _envelopes: Sequence[Envelope]
+    ) -> list[Position]:
+        return list(await asyncio.gather(*deliveries))
 
     def append(self, topic: str, record: Record) -> Position:
         """Append a raw record, as a foreign producer (or a broken one) would."""

@@ -70,9 +70,18 @@ class EventProducer:
         return position
 
     async def publish_all(self, envelopes: Sequence[Envelope]) -> list[Position]:
-        deliveries = [
+        return await self.acknowledged(await self.enqueue_all(envelopes), envelopes)
+
+    async def enqueue_all(self, envelopes: Sequence[Envelope]) -> list[asyncio.Future[Any]]:
+        """Hand the events to the producer in this order (per partition, the log's order)."""
+        return [
             await self._send(self.topic_of(envelope), encode(envelope)) for envelope in envelopes
         ]
+
+    async def acknowledged(
+        self, deliveries: Sequence[asyncio.Future[Any]], envelopes: Sequence[Envelope]
+    ) -> list[Position]:
+        """Wait until the broker acknowledged every delivery: where each event landed."""
         positions = [_position(metadata) for metadata in await asyncio.gather(*deliveries)]
         for envelope in envelopes:
             EVENTS_PUBLISHED.labels(envelope.type).inc()

@@ -39,6 +39,7 @@ def start_platform(
         "DATABASE_URL": database_url,
         "INTAKE_DATABASE_URL": f"sqlite:///{log_dir / 'intake.sqlite3'}",
         "SURVEYS_DATABASE_URL": f"sqlite:///{log_dir / 'surveys.sqlite3'}",
+        "ROUTING_DATABASE_URL": f"sqlite:///{log_dir / 'routing.sqlite3'}",
         "LOG_LEVEL": "INFO",
     }
     services = {

@@ -22,6 +22,7 @@ from callcenter_events.models import (
     CallWrappedUp,
     SubjectsErased,
 )
+from callcenter_events.models.routing import CallConnected, CallEscalated, CallOffered, OfferClosed
 from callcenter_events.privacy.sealing import is_sealed, subject_of
 from callcenter_events.store import upsert
 from callcenter_events.topics import CALLS, PRIVACY, ROUTING, Topic
@@ -36,6 +37,13 @@ STATE_AFTER = {
     "call.wrapped_up": "completed",
 }
 RANK = {"queued": 0, "offered": 1, "connected": 2, "wrap_up": 3, "completed": 4, "abandoned": 4}
+ROUTING_MOVES = {  # routing's facts: from these states only, to that one (an offer can end)
+    "call.offered": (("queued", "offered"), "offered"),
+    "call.connected": (("queued", "offered"), "connected"),
+    "offer.rejected": (("offered",), "queued"),
+    "offer.missed": (("offered",), "queued"),
+    "offer.withdrawn": (("offered",), "queued"),
+}
 PENDING_TIMEOUT = timedelta(seconds=60)
 
 
@@ -84,7 +92,7 @@ _CALLS: Any = IntakeCall.__table__  # type: ignore[attr-defined]
 _TIMELINE: Any = TimelineEntry.__table__  # type: ignore[attr-defined]
 _ERASED: Any = ErasedSubject.__table__  # type: ignore[attr-defined]
 ERASURES = frozenset({"caller.erased", "customer.erased"})
-TYPES = frozenset({"call.received", *STATE_AFTER, *ERASURES})
+TYPES = frozenset({"call.received", "call.escalated", *STATE_AFTER, *ROUTING_MOVES, *ERASURES})
 
 
 class CallProjection:
@@ -103,11 +111,22 @@ class CallProjection:
         upsert(session, _TIMELINE, timeline, keys=["event_id"])
         new_calls = [_new_call(e) for e in relevant if isinstance(e.data, CallReceived)]
         upsert(session, _CALLS, _without_erased(session, new_calls), keys=["call_id"])
-        _advance_states(session, [e for e in relevant if e.type in STATE_AFTER])
+        _advance_states(
+            session, [e for e in relevant if e.type in STATE_AFTER or e.type in ROUTING_MOVES]
+        )
         _blank_erased(session, _erased_subjects(envelopes))
 
 
-_CALL_EVENTS = (CallReceived, CallQueued, CallAbandoned, CallEnded, CallWrappedUp)
+_CALL_EVENTS = (
+    CallReceived,
+    CallQueued,
+    CallAbandoned,
+    CallEnded,
+    CallWrappedUp,
+    CallOffered,
+    OfferClosed,
+    CallEscalated,
+)
 
 
 def apply_event(session: Session, envelope: Envelope) -> None:
@@ -135,10 +154,21 @@ def _advance_states(session: Session, changes: list[Envelope]) -> None:
     }
     for envelope in changes:
         call = calls.get(envelope.data.call_id)  # type: ignore[attr-defined]
-        target = STATE_AFTER[envelope.type]
-        if call is not None and RANK[call.state] < RANK[target]:
+        target = _next_state(call.state, envelope.type) if call is not None else None
+        if call is not None and target is not None:
             call.state, call.updated_at = target, envelope.time
+            if isinstance(envelope.data, CallConnected):
+                call.agent_id = envelope.data.agent_id
             session.add(call)
+
+
+def _next_state(state: str, event_type: str) -> str | None:
+    """Intake's own events only move a call forward; routing's move it between its states."""
+    if event_type in ROUTING_MOVES:
+        sources, target = ROUTING_MOVES[event_type]
+        return target if state in sources else None
+    target = STATE_AFTER[event_type]
+    return target if RANK[state] < RANK[target] else None
 
 
 PERSONAL_COLUMNS = {"caller_phone": "phone_subject", "customer_ref": "customer_subject"}

@@ -6,14 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 from callcenter_events.models import HangupBy, Outcome
-from callcenter_service.fields import E164, LanguageTag
+from callcenter_service.fields import E164, LanguageTag, SkillName
+from callcenter_service.fields import SkillLevel as Level
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
-SkillName = Annotated[
-    str, StringConstraints(pattern=r"^[a-z]+:[A-Za-z0-9_.-]{1,64}$|^[a-z_]{1,64}$")
-]
-Level = Annotated[int, Field(ge=1, le=10)]
 
 
 class CallCreate(BaseModel):

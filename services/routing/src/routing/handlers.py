@@ -1,46 +1,76 @@
-"""Routing's event handlers: a received call is queued with its requirements."""
+"""What routing does with the calls intake reports: queue, withdraw, start and end wrap-up."""
 
 from __future__ import annotations
 
-from callcenter_events import Batch, Envelope, EventPublisher, derived_event_id, utc_now, wrap
-from callcenter_events.models import CallQueued, CallReceived
+import asyncio
+from collections.abc import Callable
 
+from callcenter_events import Batch, Envelope
+from callcenter_events.batch import TransientError
+from callcenter_events.models import CallAbandoned, CallEnded, CallReceived, CallWrappedUp
+from callcenter_service.directory import TenantDirectory
+
+from routing.core import Command, RoutingCore, StaleStateError
+from routing.domain.decisions import Effect
+from routing.domain.engine import CallRequest, Engine
+from routing.domain.model import DEFAULT_POLICY, Policy
 from routing.domain.requirements import requirements_of
 
-SOURCE = "/callcenter/routing"
-TYPES = frozenset({"call.received"})
+TYPES = frozenset({"call.received", "call.abandoned", "call.ended", "call.wrapped_up"})
 
 
 class RoutingHandlers:
-    def __init__(self, publisher: EventPublisher) -> None:
-        self._publisher = publisher
+    def __init__(self, core: RoutingCore, tenants: Callable[[], TenantDirectory]) -> None:
+        self._core = core
+        self._tenants = tenants
 
     async def handle(self, batch: Batch) -> None:
-        queued = [
-            self._queue(envelope)
-            for envelope in batch.envelopes
-            if isinstance(envelope.data, CallReceived)
+        """Every event's command runs in the batch's order; the acknowledgements overlap."""
+        runs = [
+            self._core.execute(command, correlation_id=e.correlation_id, cause=e.id)
+            for e in batch.envelopes
+            if (command := self._command(e)) is not None
         ]
-        if queued:
-            await self._publisher.publish_all(queued)
+        try:
+            await asyncio.gather(*runs)
+        except StaleStateError as exc:
+            raise TransientError(str(exc)) from exc  # retried once routing is rebuilt
 
-    @staticmethod
-    def _queue(envelope: Envelope) -> Envelope:
-        call = envelope.data
-        assert isinstance(call, CallReceived)
-        event = CallQueued(
-            call_id=call.call_id,
-            tenant_id=call.tenant_id,
-            priority=call.priority,
-            requirements=requirements_of(
-                call.tenant_id, call.language, call.topic, call.required_skills
-            ),
-            queued_at=utc_now(),
+    def _command(self, envelope: Envelope) -> Command | None:
+        event = envelope.data
+        if isinstance(event, CallReceived):
+            if event.call_id in self._core.finished_calls:
+                return None  # a repeat delivery of a call routing already finished
+            return self._enqueue(event)
+        if isinstance(event, CallAbandoned):
+            return lambda engine, now: engine.cancel(event.call_id, now)
+        if isinstance(event, CallEnded):
+            return lambda engine, now: engine.end_call(event.call_id, now)
+        if isinstance(event, CallWrappedUp):
+            return lambda engine, now: engine.wrap_up(event.call_id, now)
+        return None
+
+    def _enqueue(self, call: CallReceived) -> Command:
+        request = CallRequest(
+            call.call_id,
+            call.tenant_id,
+            call.priority,
+            requirements_of(call.tenant_id, call.language, call.topic, call.required_skills),
         )
-        return wrap(
-            event,
-            source=SOURCE,
-            correlation_id=envelope.correlation_id,
-            causation_id=envelope.id,
-            event_id=derived_event_id(envelope.id, "call.queued"),
-        )
+        wrap_up_limit = self._wrap_up_limit(call.tenant_id)
+
+        def enqueue(engine: Engine, now: float) -> list[Effect]:
+            effects: list[Effect] = []
+            if call.tenant_id not in engine.policies and wrap_up_limit is not None:
+                policy = Policy(wrap_up_limit_s=wrap_up_limit)  # the tenant's setting applies
+                effects += engine.set_policy(call.tenant_id, policy, now)
+            return effects + engine.enqueue(request, now)
+
+        return enqueue
+
+    def _wrap_up_limit(self, tenant_id: str) -> float | None:
+        """The tenant's own wrap-up limit, when it differs from the default policy's."""
+        tenant = self._tenants().tenants.get(tenant_id)
+        if tenant is None or tenant.settings.wrap_up_limit_s == DEFAULT_POLICY.wrap_up_limit_s:
+            return None
+        return float(tenant.settings.wrap_up_limit_s)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from callcenter_service import ServiceSettings
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 
@@ -8,3 +9,13 @@ class RoutingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ROUTING_", extra="ignore", populate_by_name=True)
 
     port: int = 8002
+    database_url: str = Field(
+        "sqlite:///.local/routing.sqlite3",
+        validation_alias=AliasChoices("ROUTING_DATABASE_URL"),
+        description="Routing's own store (the recorded decisions, for `GET .../routing`)",
+    )
+    heartbeat_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="An agent not heard from for this long goes offline (open offers withdrawn)",
+    )

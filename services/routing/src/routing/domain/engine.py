@@ -665,5 +665,9 @@ class Engine:
         tenant = self._tenant_of_call.get(call_id)
         return self._policy(tenant) if tenant else DEFAULT_POLICY
 
+    def available_agents(self, requirements: Requirements) -> int:
+        """How many agents are free right now and meet `requirements`."""
+        return len(qualified_pool(requirements, self._free_by_skill, self.agents))
+
     def status_of(self, agent_id: str) -> AgentStatus:
         return self.agents[agent_id].status

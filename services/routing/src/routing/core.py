@@ -1,0 +1,194 @@
+"""The owner of the routing engine: runs each command at the wall clock and records its facts.
+
+Commands (requests, consumed call events, timers) run one after the other on the event loop,
+each to its end without awaiting, so the engine needs no lock. Their effects become facts,
+numbered in that order and handed to the producer in that order; a command's answer waits
+until its facts are acknowledged. If a write fails, memory and log may disagree: the core
+turns stale (503) and is rebuilt from the log, which is the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+import structlog
+from callcenter_events import Envelope, Position, wrap
+from prometheus_client import Counter, Gauge
+
+from routing.domain import decisions as fx
+from routing.domain.engine import Engine, UnknownOfferError
+from routing.facts import effect_of, event_of
+from routing.replay import FactReader
+
+log = structlog.get_logger(__name__)
+SOURCE = "/callcenter/routing"
+Command = Callable[[Engine, float], list[fx.Effect]]
+Recorded = list[tuple[fx.Effect, Position]]
+REMEMBERED = 100_000
+REBUILD_RETRY_S = 1.0
+V = TypeVar("V")
+
+FACTS = Counter("callcenter_routing_facts_total", "Facts routing recorded", ["kind"])
+WAITING = Gauge("callcenter_routing_waiting_calls", "Calls waiting for an agent")
+RESTORED = Gauge("callcenter_routing_restore_seconds", "Duration of the last rebuild from the log")
+
+
+class FactWriter(Protocol):
+    """Where facts go: the Kafka producer (or the in-memory bus of the unit tests)."""
+
+    async def enqueue_all(self, envelopes: Sequence[Envelope]) -> list[asyncio.Future[Any]]: ...
+
+    async def acknowledged(
+        self, deliveries: Sequence[asyncio.Future[Any]], envelopes: Sequence[Envelope]
+    ) -> list[Position]: ...
+
+
+class StaleStateError(RuntimeError):
+    """Routing's memory may differ from the log until it is rebuilt: retry shortly."""
+
+
+def wall_clock() -> float:
+    """Unix time in whole microseconds: what a fact's timestamp can carry exactly."""
+    return time.time_ns() // 1000 / 1_000_000
+
+
+class RoutingCore:
+    def __init__(
+        self,
+        producer: FactWriter,
+        reader: FactReader,
+        *,
+        heartbeat_timeout_s: float,
+        clock: Callable[[], float] = wall_clock,
+    ) -> None:
+        self._producer = producer
+        self._reader = reader
+        self._heartbeat_timeout_s = heartbeat_timeout_s
+        self._clock = clock
+        self.engine = Engine(heartbeat_timeout_s=heartbeat_timeout_s)
+        self.stale = True
+        self._seq = 0
+        self._send_lock = asyncio.Lock()
+        self._wakeup = asyncio.Event()
+        self.closed_offers: OrderedDict[str, str] = OrderedDict()
+        self.finished_calls: OrderedDict[str, None] = OrderedDict()
+
+    # -- commands -----------------------------------------------------------------------------
+
+    async def execute(
+        self, command: Command, *, correlation_id: str, cause: str | None = None
+    ) -> Recorded:
+        """Run one command now; answer its facts' positions (after the broker acknowledged)."""
+        return await self.execute_all([command], correlation_id=correlation_id, cause=cause)
+
+    async def execute_all(
+        self, commands: Sequence[Command], *, correlation_id: str, cause: str | None = None
+    ) -> Recorded:
+        if self.stale:
+            raise StaleStateError("routing is rebuilding its state from the log")
+        now = self._clock()
+        effects: list[fx.Effect] = []
+        refused: UnknownOfferError | None = None
+        for command in commands:
+            try:
+                effects += command(self.engine, now)
+            except UnknownOfferError as exc:  # what fell due meanwhile happened all the same
+                effects += exc.effects
+                refused = exc
+        recorded = await self._record(effects, correlation_id, cause)
+        if refused is not None:
+            raise refused
+        return recorded
+
+    async def _record(
+        self, effects: Sequence[fx.Effect], correlation_id: str, cause: str | None
+    ) -> Recorded:
+        envelopes = [self._envelope(effect, correlation_id, cause) for effect in effects]
+        self._remember(effects)
+        WAITING.set(len(self.engine.calls))
+        self._wakeup.set()
+        if not envelopes:
+            return []
+        try:
+            async with self._send_lock:  # FIFO: handed over in fact order
+                deliveries = await self._producer.enqueue_all(envelopes)
+            positions = await self._producer.acknowledged(deliveries, envelopes)
+        except Exception as exc:
+            self.stale = True
+            log.error("routing_facts_not_written", error=repr(exc), facts=len(envelopes))
+            raise StaleStateError("a routing fact could not be written") from exc
+        return list(zip(effects, positions, strict=True))
+
+    def _envelope(self, effect: fx.Effect, correlation_id: str, cause: str | None) -> Envelope:
+        self._seq += 1
+        event = event_of(effect, self._seq)
+        FACTS.labels(event.event_type).inc()
+        return wrap(event, source=SOURCE, correlation_id=correlation_id, causation_id=cause)
+
+    def _remember(self, effects: Iterable[fx.Effect]) -> None:
+        """Recently closed offers (to say why an answer came too late) and finished calls."""
+        for effect in effects:
+            if isinstance(effect, fx.OfferEnded):
+                _bounded_put(self.closed_offers, effect.offer.offer_id, effect.outcome)
+            elif isinstance(effect, fx.CallRemoved):
+                _bounded_put(self.finished_calls, effect.call_id, None)
+            elif isinstance(effect, fx.AgentChanged) and effect.change == "wrapped_up":
+                _bounded_put(self.finished_calls, str(effect.call_id), None)
+
+    # -- rebuilding from the log ----------------------------------------------------------------
+
+    async def rebuild(self) -> None:
+        """Fold every fact in the log into a new engine, set its timers, catch up on them."""
+        self.stale = True
+        read = await self._reader.read()
+        engine = Engine(heartbeat_timeout_s=self._heartbeat_timeout_s)
+        self.closed_offers.clear()
+        self.finished_calls.clear()
+        for fact in read.facts:
+            effect = effect_of(fact)
+            engine.restore(effect)
+            self._remember([effect])
+        self._seq = max((fact.seq for fact in read.facts), default=0)  # type: ignore[attr-defined]
+        self.engine = engine
+        self.stale = False
+        RESTORED.set(read.seconds)
+        log.info("routing_rebuilt", facts=len(read.facts), seconds=round(read.seconds, 3))
+        await self.execute(lambda e, now: e.resume(now), correlation_id="routing-resume")
+
+    # -- timers ---------------------------------------------------------------------------------
+
+    async def run_timers(self) -> None:
+        """Fire what falls due (offer timeouts, escalations, wrap-up limits, heartbeats)."""
+        while True:
+            deadline = self.engine.next_deadline()
+            delay = None if deadline is None else max(0.0, deadline - self._clock())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), delay)
+            self._wakeup.clear()
+            try:
+                await self._tick()
+            except StaleStateError:
+                await asyncio.sleep(REBUILD_RETRY_S)
+            except Exception:
+                log.exception("routing_timer_failed")
+                await asyncio.sleep(REBUILD_RETRY_S)
+
+    async def _tick(self) -> None:
+        if self.stale:
+            await self.rebuild()
+            return
+        deadline = self.engine.next_deadline()
+        if deadline is not None and deadline <= self._clock():
+            await self.execute(lambda e, now: e.advance(now), correlation_id="routing-timer")
+
+
+def _bounded_put(remembered: OrderedDict[str, V], key: str, value: V) -> None:
+    remembered[key] = value
+    remembered.move_to_end(key)
+    if len(remembered) > REMEMBERED:
+        remembered.popitem(last=False)
