@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
+from callcenter_events import Envelope
+from callcenter_events.topics import ROUTING
 from callcenter_testkit import eventually
 from callcenter_testkit.platform import Platform, create_tenant
+from callcenter_testkit.traces import log_events
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -128,7 +133,8 @@ async def test_the_qualified_agent_gets_the_call_and_the_decision_says_why(
         assert hangup.status_code == 202, hangup.text
 
         async def status_is(wanted: str) -> bool:
-            return (await desk.view("de-billing"))["status"] == wanted
+            status: str = (await desk.view("de-billing"))["status"]
+            return status == wanted
 
         await eventually(lambda: status_is("wrap_up"), what="wrap-up after the call ended")
         wrap = await client.post(
@@ -185,13 +191,15 @@ async def test_a_rejected_then_missed_call_returns_to_its_place_until_accepted(
         await desk.offer_for("second", call_id)  # ... and nobody answers it
 
         async def away() -> bool:
-            return (await desk.view("second"))["status"] == "away"
+            status: str = (await desk.view("second"))["status"]
+            return status == "away"
 
         await eventually(away, timeout=10, what="missed offer sets the agent away")
         assert (await desk.view("first"))["offers"] == [], "a decliner never gets it again"
 
         async def queued_again() -> bool:
-            return (await desk.call_state(call_id))["state"] == "queued"
+            state: str = (await desk.call_state(call_id))["state"]
+            return state == "queued"
 
         await eventually(queued_again, what="intake shows the call queued again")
 
@@ -244,3 +252,82 @@ async def test_escalation_relaxes_the_requirements_after_its_step_time(
 
 def _seconds(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
+
+
+CALLS_IN_STREAM = 36
+
+
+async def test_routing_killed_during_a_stream_of_calls_loses_none_and_offers_each_once(
+    platform: Platform, kafka_bootstrap: str
+) -> None:
+    """SIGKILL routing while calls arrive and agents work; restart it; every call completes."""
+    async with httpx.AsyncClient(headers=platform.auth, timeout=10) as client:
+        desk = Desk(client, platform)
+        await create_tenant(client, platform, "acme")
+        agents = [f"agent-{n}" for n in range(4)]
+        for agent_id in agents:
+            await desk.agent(agent_id, skills("acme", lang_de=5, topic_billing=5))
+        working = asyncio.create_task(_agents_at_work(desk, agents))
+        try:
+            calls = [await desk.call("acme") for _ in range(CALLS_IN_STREAM // 3)]
+            platform.services["routing"].kill()
+            calls += [await desk.call("acme") for _ in range(CALLS_IN_STREAM // 3)]
+            await asyncio.to_thread(platform.restart, "routing")
+            calls += [await desk.call("acme") for _ in range(CALLS_IN_STREAM // 3)]
+
+            async def all_completed() -> bool:
+                states = [(await desk.call_state(c))["state"] for c in calls]
+                return all(state == "completed" for state in states)
+
+            await eventually(all_completed, timeout=120, interval=0.5, what="every call done")
+        finally:
+            working.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await working
+    facts = await log_events(kafka_bootstrap, [ROUTING.name(platform.topic_prefix)])
+    checked = _each_call_offered_once_at_a_time(facts, set(calls))
+    print(f"routing killed once: {len(calls)} calls, {checked} routing facts checked")
+
+
+async def _agents_at_work(desk: Desk, agents: list[str]) -> None:
+    """Accept every offer, talk briefly, hang up, wrap up; shrug off routing being down."""
+    while True:
+        for agent_id in agents:
+            with contextlib.suppress(httpx.HTTPError, AssertionError):
+                await _work(desk, await desk.view(agent_id))
+        await asyncio.sleep(0.05)  # an agent's desktop polling its view
+
+
+async def _work(desk: Desk, view: dict[str, Any]) -> None:
+    for offer in view["offers"]:
+        await desk.client.post(f"{desk.routing}/v1/offers/{offer['offer_id']}/accept")
+    for call_id in view["calls"]:
+        state = (await desk.call_state(call_id))["state"]
+        if state == "connected":
+            await desk.client.post(f"{desk.intake}/v1/calls/{call_id}/hangup", json={"by": "agent"})
+        elif state == "wrap_up":
+            wrap_up = {"disposition": "resolved"}
+            await desk.client.post(f"{desk.intake}/v1/calls/{call_id}/wrap-up", json=wrap_up)
+
+
+def _each_call_offered_once_at_a_time(facts: list[Envelope], calls: set[str]) -> int:
+    """Per call, in log order: queued once, offers never overlapping, connected once."""
+    by_call: dict[str, list[str]] = {}
+    for envelope in facts:
+        call_id = getattr(envelope.data, "call_id", None)
+        if call_id in calls:
+            by_call.setdefault(call_id, []).append(envelope.type)
+    assert set(by_call) == calls, "every call reached routing"
+    for call_id, types in by_call.items():
+        assert types.count("call.queued") == 1, (call_id, types)
+        assert types.count("call.connected") == 1, (call_id, types)
+        open_offers = 0
+        for event_type in types:
+            open_offers += event_type == "call.offered"
+            open_offers -= event_type in CLOSES
+            assert open_offers in (0, 1), (call_id, types)
+        assert open_offers == 0, (call_id, types)
+    return sum(len(types) for types in by_call.values())
+
+
+CLOSES = {"call.connected", "offer.rejected", "offer.missed", "offer.withdrawn"}

@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
+from callcenter_events import Envelope, Position, decode
+from callcenter_events.codec import Record as EventRecord
 
 Record = tuple[bytes, bytes, bytes]
 
@@ -27,6 +29,25 @@ async def raw_log(bootstrap: str, topics: list[str]) -> list[Record]:
     finally:
         await consumer.stop()
     return records
+
+
+async def log_events(bootstrap: str, topics: list[str]) -> list[Envelope]:
+    """Every event of `topics`, decoded, each with its position; per partition in log order."""
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    events: list[Envelope] = []
+    try:
+        while polled := await consumer.getmany(timeout_ms=1500):
+            for tp, messages in polled.items():
+                for m in messages:
+                    record = EventRecord(m.key, m.value, tuple(m.headers or ()))
+                    position = Position(tp.topic, tp.partition, m.offset)
+                    events.append(decode(record).at(position))
+    finally:
+        await consumer.stop()
+    return sorted(events, key=lambda e: (e.position.topic, e.position.partition, e.position.offset))  # type: ignore[union-attr]
 
 
 def all_bytes(records: list[Record]) -> bytes:
