@@ -87,6 +87,11 @@ class EventProducer:
             EVENTS_PUBLISHED.labels(envelope.type).inc()
         return positions
 
+    async def flush(self) -> None:
+        """Wait until everything handed over so far is sent (and acknowledged or failed)."""
+        if self._producer is not None:
+            await self._producer.flush()
+
     async def send_record(self, topic: str, record: Record) -> Position:
         """Write a raw record (the dead-letter topic) and wait for the broker's acknowledgement."""
         return _position(await (await self._send(topic, record)))

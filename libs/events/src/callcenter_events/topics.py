@@ -94,6 +94,14 @@ DEAD_LETTERS: Final = Topic(
     partitions=1,
 )
 
+ROUTING_OWNER: Final = Topic(
+    base_name="callcenter.routing-owner.v1",
+    partition_key="none",
+    ordering="none: the member of the consumer group `routing.owner` holding its one "
+    "partition is routing's single active owner; the others stand by",
+    partitions=1,
+)
+
 ALL_TOPICS: Final = (
     TENANTS,
     CALLS,
@@ -103,4 +111,5 @@ ALL_TOPICS: Final = (
     PRIVACY,
     SUBJECT_KEYS,
     DEAD_LETTERS,
+    ROUTING_OWNER,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,8 @@ SERVICES = ("intake", "routing", "surveys", "analytics")
 class Platform:
     services: dict[str, ServiceProcess]
     topic_prefix: str
+    env: dict[str, str] = field(default_factory=dict)
+    log_dir: Path | None = None
 
     @property
     def auth(self) -> dict[str, str]:
@@ -27,6 +29,11 @@ class Platform:
 
     def restart(self, service: str) -> None:
         self.services[service].start().wait_ready()
+
+    def another(self, service: str) -> ServiceProcess:
+        """A second instance of `service` (same settings, same consumer groups), started."""
+        assert self.log_dir is not None
+        return ServiceProcess(service, port=free_port(), env=self.env, log_dir=self.log_dir).start()
 
 
 def start_platform(
@@ -53,7 +60,7 @@ def start_platform(
         for service in services.values():
             service.stop()
         raise
-    return Platform(services, topic_prefix)
+    return Platform(services, topic_prefix, env, log_dir)
 
 
 async def create_tenant(client: httpx.AsyncClient, platform: Platform, tenant_id: str) -> None:

@@ -14,7 +14,7 @@ from callcenter_service.fields import Identifier
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from routing.commands import core_of, position_of, run
+from routing.commands import core_of, position_of, run, serving_core
 from routing.domain import decisions as fx
 from routing.domain.engine import Engine, UnknownOfferError
 from routing.domain.model import Agent, Presence
@@ -41,7 +41,7 @@ async def put_agent(
     agent_id: AgentId, body: AgentProfile, request: Request, response: Response, _caller: Operator
 ) -> AgentWritten:
     """Create or change an agent's profile (201 when new); status stays as it was."""
-    known = agent_id in core_of(request).engine.agents
+    known = agent_id in serving_core(request).engine.agents
     recorded = await run(
         request,
         lambda engine, now: engine.upsert_agent(
@@ -92,7 +92,7 @@ async def list_agents(
 ) -> AgentPage:
     """All agents by id, a page at a time."""
     after = _decode_cursor(cursor)
-    agents = core_of(request).engine.agents
+    agents = serving_core(request).engine.agents
     ids = sorted(agent_id for agent_id in agents if after is None or agent_id > after)
     page = ids[:limit]
     more = len(ids) > limit
@@ -135,7 +135,7 @@ async def _answer(request: Request, offer_id: str, *, accepted: bool) -> OfferAn
 
 
 def _agent(request: Request, agent_id: str) -> Agent:
-    agent = core_of(request).engine.agents.get(agent_id)
+    agent = serving_core(request).engine.agents.get(agent_id)
     if agent is None:
         raise ProblemError(404, f"No agent {agent_id!r}; create it with PUT first.")
     return agent

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
+from callcenter_events.consumer import EventConsumer
 from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
-from callcenter_events.topics import CALLS
+from callcenter_events.topics import CALLS, ROUTING_OWNER
 from callcenter_service import create_service_app
 from callcenter_service.projection import ProjectionRunner
-from callcenter_service.runtime import ConsumerComponent, ProducerComponent
+from callcenter_service.runtime import ProducerComponent
 from callcenter_service.wiring import event_consumer, event_producer
 from fastapi import FastAPI
 
@@ -17,33 +15,12 @@ from routing.agents_api import router as agents_router
 from routing.core import RoutingCore
 from routing.decision_store import DecisionProjection
 from routing.handlers import TYPES, RoutingHandlers
+from routing.owner import OwnerComponent
+from routing.ownership import OwnerElection
 from routing.policies_api import router as policies_router
 from routing.queues_api import router as queues_router
 from routing.replay import FactReader
 from routing.settings import RoutingSettings
-
-
-class OwnerComponent:
-    """Routing's state: rebuilt from the log at start, then kept live (timers included)."""
-
-    name = "routing-state"
-
-    def __init__(self, core: RoutingCore) -> None:
-        self.core = core
-        self._timers: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        await self.core.rebuild()
-        self._timers = asyncio.create_task(self.core.run_timers(), name="routing-timers")
-
-    async def stop(self) -> None:
-        if self._timers is not None:
-            self._timers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._timers
-
-    def ready(self) -> bool:
-        return self._timers is not None and not self._timers.done() and not self.core.stale
 
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
@@ -59,23 +36,35 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         service="routing",
     )
     handlers = RoutingHandlers(core, tenants=lambda: app.state.directory.directory)
-    calls = event_consumer(
-        settings,
-        group="routing",
-        topics=[CALLS],
-        handler=handlers.handle,
-        producer=producer,
-        types=TYPES,
-    )
+
+    def calls_consumer() -> EventConsumer:
+        return event_consumer(
+            settings,
+            group="routing",
+            topics=[CALLS],
+            handler=handlers.handle,
+            producer=producer,
+            types=TYPES,
+        )
+
+    def election(owner: OwnerComponent) -> OwnerElection:
+        return OwnerElection(
+            settings.kafka_bootstrap_servers,
+            group_id=f"{settings.topic_prefix}routing.owner",
+            topic=ROUTING_OWNER.name(settings.topic_prefix),
+            on_elected=owner.elected,
+            on_deposed=owner.deposed,
+            on_paused=owner.paused,
+        )
+
     app = create_service_app(
         name="routing",
         description="Skill-based routing of waiting calls to agents, every decision explained.",
         settings=settings,
         components=[
             ProducerComponent(producer),
-            OwnerComponent(core),
             decisions.component,
-            ConsumerComponent(calls),
+            OwnerComponent(core, producer, calls_consumer, election),
         ],
         routers=[agents_router, policies_router, queues_router],
         receives=TYPES | DecisionProjection.types,

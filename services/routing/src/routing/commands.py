@@ -20,13 +20,21 @@ def core_of(request: Request) -> RoutingCore:
     return core
 
 
+def serving_core(request: Request) -> RoutingCore:
+    """The core, if this instance owns routing and its state is current (else 503)."""
+    core = core_of(request)
+    if core.stale or core.paused:
+        raise ProblemError(503, f"Not now: {core.unavailable_because()}; retry.", headers=RETRY)
+    return core
+
+
 async def run(request: Request, command: Command) -> Recorded:
     """Run `command` now; its facts are in the log when this returns."""
     ensure_ready(request)
     try:
         return await core_of(request).execute(command, correlation_id=current_correlation_id())
-    except StaleStateError:
-        raise ProblemError(503, "Routing is rebuilding its state; retry.", headers=RETRY) from None
+    except StaleStateError as exc:
+        raise ProblemError(503, f"Not now: {exc}; retry.", headers=RETRY) from None
 
 
 def position_of(recorded: Recorded, wanted: Callable[[fx.Effect], bool]) -> str | None:

@@ -72,6 +72,8 @@ class RoutingCore:
         self._clock = clock
         self.engine = Engine(heartbeat_timeout_s=heartbeat_timeout_s)
         self.stale = True
+        self.standby = True
+        self.paused = False
         self._seq = 0
         self._send_lock = asyncio.Lock()
         self._wakeup = asyncio.Event()
@@ -89,8 +91,8 @@ class RoutingCore:
     async def execute_all(
         self, commands: Sequence[Command], *, correlation_id: str, cause: str | None = None
     ) -> Recorded:
-        if self.stale:
-            raise StaleStateError("routing is rebuilding its state from the log")
+        if self.stale or self.paused:
+            raise StaleStateError(self.unavailable_because())
         now = self._clock()
         effects: list[fx.Effect] = []
         refused: UnknownOfferError | None = None
@@ -140,6 +142,18 @@ class RoutingCore:
             elif isinstance(effect, fx.AgentChanged) and effect.change == "wrapped_up":
                 _bounded_put(self.finished_calls, str(effect.call_id), None)
 
+    def unavailable_because(self) -> str:
+        if self.standby:
+            return "this instance stands by: another one owns routing"
+        if self.paused:
+            return "routing's owner group is rebalancing"
+        return "routing is rebuilding its state from the log"
+
+    def pause(self, *, paused: bool) -> None:
+        """Take no command and fire no timer while paused (the state is kept)."""
+        self.paused = paused
+        self._wakeup.set()
+
     # -- rebuilding from the log ----------------------------------------------------------------
 
     async def rebuild(self) -> None:
@@ -179,6 +193,8 @@ class RoutingCore:
                 await asyncio.sleep(REBUILD_RETRY_S)
 
     async def _tick(self) -> None:
+        if self.paused:
+            return
         if self.stale:
             await self.rebuild()
             return

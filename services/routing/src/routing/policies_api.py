@@ -10,7 +10,7 @@ from callcenter_service.fields import Identifier
 from callcenter_service.problems import COMMON_PROBLEMS
 from fastapi import APIRouter, Path, Request
 
-from routing.commands import core_of, position_of, run
+from routing.commands import position_of, run, serving_core
 from routing.domain import decisions as fx
 from routing.domain.model import DEFAULT_POLICY, EscalationStep, Policy
 from routing.schemas import EscalationStepIn, RoutingPolicyIn, RoutingPolicyView
@@ -50,7 +50,7 @@ async def get_policy(
     if caller.tenant_id not in (None, tenant_id):
         raise ProblemError(404, f"No tenant {tenant_id!r}.")
     settings = _tenant_settings(request, tenant_id)
-    policy = core_of(request).engine.policies.get(tenant_id)
+    policy = serving_core(request).engine.policies.get(tenant_id)
     if policy is None:
         policy = Policy(wrap_up_limit_s=settings)
     return _view(tenant_id, policy, None)

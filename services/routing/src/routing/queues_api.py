@@ -13,7 +13,7 @@ from callcenter_service.problems import COMMON_PROBLEMS
 from callcenter_service.projection import ProjectionRunner
 from fastapi import APIRouter, Query, Request
 
-from routing.commands import core_of
+from routing.commands import serving_core
 from routing.core import wall_clock
 from routing.decision_store import routing_of
 from routing.domain.engine import Engine
@@ -35,13 +35,12 @@ async def queues(
         if tenant_id not in (None, caller.tenant_id):
             raise ProblemError(404, f"No tenant {tenant_id!r}.")
         tenant_id = caller.tenant_id
-    core = core_of(request)
-    engine = core.engine
+    engine = serving_core(request).engine
     grouped: defaultdict[QueueKey, list[WaitingCall]] = defaultdict(list)
     for call in engine.calls.values():
         if tenant_id is None or call.tenant_id == tenant_id:
             grouped[_queue_of(call)].append(call)
-    now = engine.now if core.stale else max(engine.now, wall_clock())
+    now = max(engine.now, wall_clock())
     views = [_view(engine, key, calls, now) for key, calls in sorted(grouped.items(), key=str)]
     return Queues(queues=views)
 
