@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from callcenter_events import Envelope
 from callcenter_events.topics import ROUTING
@@ -23,6 +24,12 @@ DE_BILLING = {"language": "de", "topic": "billing"}
 @pytest.fixture(params=["sqlite"])
 def database_url(tmp_path: object) -> str:
     return f"sqlite:///{tmp_path}/analytics.sqlite3"
+
+
+@pytest.fixture
+def platform_env() -> dict[str, str]:
+    """Snapshots every few facts: restarts here load one and fold only the facts after it."""
+    return {"ROUTING_SNAPSHOT_EVERY_FACTS": "20", "ROUTING_SNAPSHOT_CHECK_S": "0.5"}
 
 
 class Desk:
@@ -270,6 +277,7 @@ async def test_routing_killed_during_a_stream_of_calls_loses_none_and_offers_eac
         working = asyncio.create_task(_agents_at_work(desk, agents))
         try:
             calls = [await desk.call("acme") for _ in range(CALLS_IN_STREAM // 3)]
+            await eventually(lambda: _snapshot_taken(desk), what="a snapshot before the kill")
             platform.services["routing"].kill()
             calls += [await desk.call("acme") for _ in range(CALLS_IN_STREAM // 3)]
             await asyncio.to_thread(platform.restart, "routing")
@@ -286,7 +294,20 @@ async def test_routing_killed_during_a_stream_of_calls_loses_none_and_offers_eac
                 await working
     facts = await log_events(kafka_bootstrap, [ROUTING.name(platform.topic_prefix)])
     checked = _each_call_offered_once_at_a_time(facts, set(calls))
-    print(f"routing killed once: {len(calls)} calls, {checked} routing facts checked")
+    rebuilds = _rebuilds(platform.services["routing"].log_tail(2000))
+    assert rebuilds[-1]["snapshot_seq"], "the restart began from a snapshot"
+    print(f"routing killed once: {len(calls)} calls, {checked} routing facts checked; {rebuilds}")
+
+
+async def _snapshot_taken(desk: Desk) -> bool:
+    metrics = (await desk.client.get(f"{desk.routing}/metrics")).text
+    line = next(m for m in metrics.splitlines() if m.startswith("callcenter_routing_snapshot_seq"))
+    return float(line.split()[-1]) > 0
+
+
+def _rebuilds(log: str) -> list[dict[str, Any]]:
+    lines = [orjson.loads(line) for line in log.splitlines() if '"routing_rebuilt"' in line]
+    return [{k: line.get(k) for k in ("snapshot_seq", "facts_folded", "seconds")} for line in lines]
 
 
 async def _agents_at_work(desk: Desk, agents: list[str]) -> None:

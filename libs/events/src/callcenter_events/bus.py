@@ -60,6 +60,9 @@ class InMemoryBus:
     ) -> list[Position]:
         return list(await asyncio.gather(*deliveries))
 
+    async def flush(self) -> None:
+        """Everything is written at once here."""
+
     def append(self, topic: str, record: Record) -> Position:
         """Append a raw record, as a foreign producer (or a broken one) would."""
         self._records[topic].append(record)

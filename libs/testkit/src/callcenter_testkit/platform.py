@@ -37,7 +37,12 @@ class Platform:
 
 
 def start_platform(
-    kafka_bootstrap: str, topic_prefix: str, database_url: str, log_dir: Path
+    kafka_bootstrap: str,
+    topic_prefix: str,
+    database_url: str,
+    log_dir: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
 ) -> Platform:
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -48,6 +53,7 @@ def start_platform(
         "SURVEYS_DATABASE_URL": f"sqlite:///{log_dir / 'surveys.sqlite3'}",
         "ROUTING_DATABASE_URL": f"sqlite:///{log_dir / 'routing.sqlite3'}",
         "LOG_LEVEL": "INFO",
+        **(extra_env or {}),
     }
     services = {
         name: ServiceProcess(name, port=free_port(), env=env, log_dir=log_dir).start()

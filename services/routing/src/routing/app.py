@@ -7,7 +7,7 @@ from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_fo
 from callcenter_events.topics import CALLS, ROUTING_OWNER
 from callcenter_service import create_service_app
 from callcenter_service.projection import ProjectionRunner
-from callcenter_service.runtime import ProducerComponent
+from callcenter_service.runtime import ProducerComponent, StoreComponent
 from callcenter_service.wiring import event_consumer, event_producer
 from fastapi import FastAPI
 
@@ -21,16 +21,26 @@ from routing.policies_api import router as policies_router
 from routing.queues_api import router as queues_router
 from routing.replay import FactReader
 from routing.settings import RoutingSettings
+from routing.snapshots import SnapshotStore
 
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
     producer = event_producer(settings, "routing")
     reader = FactReader(settings.kafka_bootstrap_servers, settings.topic_prefix)
-    core = RoutingCore(producer, reader, heartbeat_timeout_s=settings.heartbeat_timeout_s)
     make_sqlite_folder(settings.database_url)
+    database = make_engine(settings.database_url)
+    snapshots = SnapshotStore(database)
+    core = RoutingCore(
+        producer,
+        reader,
+        heartbeat_timeout_s=settings.heartbeat_timeout_s,
+        snapshots=snapshots,
+        snapshot_every_facts=settings.snapshot_every_facts,
+        snapshot_check_s=settings.snapshot_check_s,
+    )
     decisions = ProjectionRunner(
-        ProjectionStore(make_engine(settings.database_url), DecisionProjection()),
+        ProjectionStore(database, DecisionProjection()),
         settings,
         producer,
         service="routing",
@@ -62,6 +72,7 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         description="Skill-based routing of waiting calls to agents, every decision explained.",
         settings=settings,
         components=[
+            StoreComponent("snapshots", snapshots.create_tables),
             ProducerComponent(producer),
             decisions.component,
             OwnerComponent(core, producer, calls_consumer, election),

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 import structlog
-from callcenter_events import Envelope, Position, wrap
+from callcenter_events import Envelope, Event, Position, wrap
+from callcenter_events.store import in_db_thread
 from prometheus_client import Counter, Gauge
 
 from routing.domain import decisions as fx
+from routing.domain import snapshot
 from routing.domain.engine import Engine, UnknownOfferError
 from routing.facts import effect_of, event_of
 from routing.replay import FactReader
+from routing.snapshots import Snapshot, SnapshotStore, encode_state
 
 log = structlog.get_logger(__name__)
 SOURCE = "/callcenter/routing"
@@ -31,10 +35,12 @@ Command = Callable[[Engine, float], list[fx.Effect]]
 Recorded = list[tuple[fx.Effect, Position]]
 REMEMBERED = 100_000
 REBUILD_RETRY_S = 1.0
+SNAPSHOT_FORMAT = 1
 V = TypeVar("V")
 
 FACTS = Counter("callcenter_routing_facts_total", "Facts routing recorded", ["kind"])
 WAITING = Gauge("callcenter_routing_waiting_calls", "Calls waiting for an agent")
+SNAPSHOT_SEQ = Gauge("callcenter_routing_snapshot_seq", "The fact number of the last snapshot")
 RESTORED = Gauge("callcenter_routing_restore_seconds", "Duration of the last rebuild from the log")
 
 
@@ -46,6 +52,8 @@ class FactWriter(Protocol):
     async def acknowledged(
         self, deliveries: Sequence[asyncio.Future[Any]], envelopes: Sequence[Envelope]
     ) -> list[Position]: ...
+
+    async def flush(self) -> None: ...
 
 
 class StaleStateError(RuntimeError):
@@ -64,8 +72,16 @@ class RoutingCore:
         reader: FactReader,
         *,
         heartbeat_timeout_s: float,
+        snapshots: SnapshotStore | None = None,
+        snapshot_every_facts: int = 20_000,
+        snapshot_check_s: float = 10.0,
         clock: Callable[[], float] = wall_clock,
     ) -> None:
+        self._snapshots = snapshots
+        self._snapshot_every = snapshot_every_facts
+        self._snapshot_check_s = snapshot_check_s
+        self._snapshot_seq = 0
+        self._failed_from = sys.maxsize  # the first fact number whose write failed
         self._producer = producer
         self._reader = reader
         self._heartbeat_timeout_s = heartbeat_timeout_s
@@ -122,6 +138,8 @@ class RoutingCore:
             positions = await self._producer.acknowledged(deliveries, envelopes)
         except Exception as exc:
             self.stale = True
+            first = min(envelope.data.seq for envelope in envelopes)  # type: ignore[attr-defined]
+            self._failed_from = min(self._failed_from, first)
             log.error("routing_facts_not_written", error=repr(exc), facts=len(envelopes))
             raise StaleStateError("a routing fact could not be written") from exc
         return list(zip(effects, positions, strict=True))
@@ -157,32 +175,118 @@ class RoutingCore:
     # -- rebuilding from the log ----------------------------------------------------------------
 
     async def rebuild(self) -> None:
-        """Fold every fact in the log into a new engine, set its timers, catch up on them."""
+        """The latest snapshot (if any), then every later fact folded on top; then resume."""
         self.stale = True
-        read = await self._reader.read()
-        engine = Engine(heartbeat_timeout_s=self._heartbeat_timeout_s)
+        if self.standby:
+            raise StaleStateError(self.unavailable_because())
+        began = time.monotonic()
+        taken = await self._latest_snapshot()
+        read = await self._reader.read(taken.positions if taken else None)
+        if taken is not None and any(read.ends.get(tp, 0) < o for tp, o in taken.positions.items()):
+            log.warning("routing_snapshot_ahead_of_log_ignored", seq=taken.seq)
+            taken, read = None, await self._reader.read()
+        engine, skipped = self._fold(taken, read.facts)
+        if self.standby:  # deposed while reading: another instance owns routing now
+            raise StaleStateError(self.unavailable_because())
+        self.engine = engine
+        self.stale = False
+        folded = len(read.facts) - skipped
+        RESTORED.set(time.monotonic() - began)
+        log.info(
+            "routing_rebuilt",
+            snapshot_seq=taken.seq if taken else None,
+            facts_folded=folded,
+            seconds=round(time.monotonic() - began, 3),
+        )
+        await self.execute(lambda e, now: e.resume(now), correlation_id="routing-resume")
+        if folded >= self._snapshot_every:
+            await self.take_snapshot()
+
+    def _fold(self, taken: Snapshot | None, facts: Sequence[Event]) -> tuple[Engine, int]:
+        """A new engine from the snapshot and the facts after it; answers how many were older."""
         self.closed_offers.clear()
         self.finished_calls.clear()
-        for fact in read.facts:
+        if taken is None:
+            engine, after = Engine(heartbeat_timeout_s=self._heartbeat_timeout_s), 0
+        else:
+            engine = snapshot.load(
+                taken.state["engine"], heartbeat_timeout_s=self._heartbeat_timeout_s
+            )
+            self.closed_offers.update(taken.state["closed_offers"])
+            self.finished_calls.update(dict.fromkeys(taken.state["finished_calls"]))
+            after = taken.seq
+        skipped = 0
+        for fact in facts:
+            if fact.seq <= after:  # type: ignore[attr-defined]
+                skipped += 1  # written while the snapshot was taken: already in it
+                continue
             effect = effect_of(fact)
             engine.restore(effect)
             self._remember([effect])
-        self._seq = max((fact.seq for fact in read.facts), default=0)  # type: ignore[attr-defined]
-        self.engine = engine
-        self.stale = False
-        RESTORED.set(read.seconds)
-        log.info("routing_rebuilt", facts=len(read.facts), seconds=round(read.seconds, 3))
-        await self.execute(lambda e, now: e.resume(now), correlation_id="routing-resume")
+        self._seq = max([after, *(fact.seq for fact in facts)])  # type: ignore[attr-defined]
+        self._snapshot_seq = after
+        return engine, skipped
+
+    async def _latest_snapshot(self) -> Snapshot | None:
+        if self._snapshots is None:
+            return None
+        try:
+            taken = await in_db_thread(self._snapshots.engine, self._snapshots.latest)
+        except Exception as exc:  # unreadable: the log alone will do
+            log.warning("routing_snapshot_unreadable", error=repr(exc))
+            return None
+        if taken is None or self._failed_from <= taken.seq:
+            return None  # none, or it may hold facts that never reached the log
+        readable = taken.state.get("format") == SNAPSHOT_FORMAT
+        if not readable or taken.state["engine"].get("format") != snapshot.FORMAT:
+            return None
+        return taken
+
+    async def take_snapshot(self) -> None:
+        """The state now, and the log's ends read just before it: every fact at an offset
+        below them is in the state; facts after them with a number above `seq` are not."""
+        if self._snapshots is None or self.stale:
+            return
+        ends = await self._reader.end_offsets()
+        if self.stale:
+            return
+        seq = self._seq
+        state = {
+            "format": SNAPSHOT_FORMAT,
+            "engine": snapshot.dump(self.engine),
+            "closed_offers": dict(self.closed_offers),
+            "finished_calls": list(self.finished_calls),
+        }
+        encoded = encode_state(state)
+        await self._producer.flush()  # every fact in the state acknowledged, or failed:
+        await asyncio.sleep(0)
+        if self._failed_from <= seq:  # then the state may hold what the log does not
+            return
+        size = await in_db_thread(self._snapshots.engine, self._snapshots.save, seq, ends, encoded)
+        self._snapshot_seq = seq
+        SNAPSHOT_SEQ.set(seq)
+        log.info("routing_snapshot_taken", seq=seq, bytes=size)
+
+    async def snapshot_now_and_then(self) -> None:
+        """Every few seconds: a snapshot if enough facts were recorded since the last one."""
+        while True:
+            await asyncio.sleep(self._snapshot_check_s)
+            if self._seq - self._snapshot_seq >= self._snapshot_every and not self.paused:
+                try:
+                    await self.take_snapshot()
+                except Exception as exc:
+                    log.warning("routing_snapshot_failed", error=repr(exc))
 
     # -- timers ---------------------------------------------------------------------------------
 
     async def run_timers(self) -> None:
         """Fire what falls due (offer timeouts, escalations, wrap-up limits, heartbeats)."""
-        while True:
+        while not self.standby:
             deadline = self.engine.next_deadline()
             delay = None if deadline is None else max(0.0, deadline - self._clock())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wakeup.wait()
             self._wakeup.clear()
             try:
                 await self._tick()
@@ -193,7 +297,7 @@ class RoutingCore:
                 await asyncio.sleep(REBUILD_RETRY_S)
 
     async def _tick(self) -> None:
-        if self.paused:
+        if self.paused or self.standby:
             return
         if self.stale:
             await self.rebuild()

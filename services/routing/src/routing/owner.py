@@ -62,14 +62,14 @@ class OwnerComponent:
 
     async def deposed(self) -> None:
         """Stop writing before another instance reads the log: consumer, timers, then flush."""
-        self.core.standby = True
+        self.core.standby = True  # first: from now on nothing rebuilds or writes
         self.core.stale = True
-        self.core.pause(paused=False)
         if self._term is not None:
             self._term.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._term
             self._term = None
+        self.core.pause(paused=False)
         with contextlib.suppress(Exception):
             await self._producer.flush()
 
@@ -85,11 +85,13 @@ class OwnerComponent:
         await consumer.start()
         self._consumer = consumer
         reading = asyncio.create_task(consumer.run(), name="routing-calls")
+        snapshots = asyncio.create_task(self.core.snapshot_now_and_then(), name="snapshots")
         try:
             await self.core.run_timers()
         finally:
-            reading.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reading
+            for task in (reading, snapshots):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await consumer.stop()
             self._consumer = None

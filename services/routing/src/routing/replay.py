@@ -37,6 +37,24 @@ class FactReader:
         self._bootstrap = bootstrap_servers
         self._topics = [topic.name(topic_prefix) for topic in FACT_TOPICS]
 
+    async def end_offsets(self) -> Positions:
+        """Where every fact partition ends now."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None)
+        await consumer.start()
+        try:
+            assigned = await self._partitions()
+            ends = await consumer.end_offsets(assigned)
+        finally:
+            await consumer.stop()
+        return {(tp.topic, tp.partition): end for tp, end in ends.items()}
+
+    async def _partitions(self) -> list[TopicPartition]:
+        return [
+            TopicPartition(topic, partition)
+            for topic in self._topics
+            for partition in await partitions_of(self._bootstrap, topic)
+        ]
+
     async def read(self, start: Mapping[tuple[str, int], int] | None = None) -> FactsRead:
         began = time.monotonic()
         consumer = AIOKafkaConsumer(
@@ -57,11 +75,7 @@ class FactReader:
         return found
 
     async def _read(self, consumer: AIOKafkaConsumer, start: Positions) -> FactsRead:
-        assigned = [
-            TopicPartition(topic, partition)
-            for topic in self._topics
-            for partition in await partitions_of(self._bootstrap, topic)
-        ]
+        assigned = await self._partitions()
         consumer.assign(assigned)
         for tp in assigned:
             consumer.seek(tp, start.get((tp.topic, tp.partition), 0))

@@ -19,3 +19,7 @@ class RoutingSettings(ServiceSettings):
         gt=0,
         description="An agent not heard from for this long goes offline (open offers withdrawn)",
     )
+    snapshot_every_facts: int = Field(
+        20_000, ge=1, description="A snapshot after this many facts (restarts fold fewer)"
+    )
+    snapshot_check_s: float = Field(10.0, gt=0, description="How often that count is checked")
