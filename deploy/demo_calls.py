@@ -13,7 +13,8 @@ ANALYTICS = os.environ.get("DEMO_ANALYTICS_URL", "http://127.0.0.1:8004")
 TENANTS = ("acme-energy", "globex-telecom", "initech-shop")
 TOPICS = ("billing", "outage", "contract", "returns")
 LANGUAGES = ("de", "en", "fr")
-CALLS_PER_SECOND = float(os.environ.get("DEMO_CALLS_PER_SECOND", "3"))
+CALLS_PER_SECOND = float(os.environ.get("DEMO_CALLS_PER_SECOND", "0.6"))
+PATIENCE_S = float(os.environ.get("DEMO_PATIENCE_S", "60"))  # mean wait before a caller hangs up
 
 
 def _call(rng: random.Random) -> dict[str, object]:
@@ -35,6 +36,16 @@ async def _offered_today(client: httpx.AsyncClient, position: str) -> dict[str, 
     return {row["tenant_id"]: row["offered"] for row in rows if row["period_start"] == latest}
 
 
+async def _hang_up_if_waiting(
+    client: httpx.AsyncClient, accepted: dict[str, str], patience: float
+) -> None:
+    """A caller who has waited longer than their patience hangs up (abandoned)."""
+    await asyncio.sleep(patience)
+    call = await client.get(f"{INTAKE}/v1/calls/{accepted['call_id']}")
+    if call.status_code == 200 and call.json()["state"] in ("queued", "offered"):
+        await client.post(f"{INTAKE}/v1/calls/{accepted['call_id']}/hangup", json={"by": "caller"})
+
+
 async def main() -> None:
     token = os.environ.get("CALLCENTER_OPERATOR_TOKEN", "dev-operator-token")
     rng = random.Random()
@@ -44,9 +55,15 @@ async def main() -> None:
         for tenant in TENANTS:  # 409 when a previous run created it: fine
             await client.post(f"{INTAKE}/v1/tenants", json={"tenant_id": tenant, "name": tenant})
         sent = 0
+        callers: set[asyncio.Task[None]] = set()
         while True:
             answer = await client.post(f"{INTAKE}/v1/calls", json=_call(rng))
             sent += 1
+            if answer.status_code == 202:
+                patience = rng.expovariate(1 / PATIENCE_S)
+                caller = asyncio.create_task(_hang_up_if_waiting(client, answer.json(), patience))
+                callers.add(caller)
+                caller.add_done_callback(callers.discard)
             if sent % 10 == 0 and answer.status_code == 202:
                 offered = await _offered_today(client, answer.json()["position"])
                 summary = ", ".join(

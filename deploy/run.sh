@@ -59,9 +59,16 @@ cat >&2 <<MSG
     curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' \\
       'http://127.0.0.1:8004/v1/analytics/calls?interval=hour' | python3 -m json.tool
 
-  Demo calls are flowing; Ctrl-C stops everything.
+  Demo calls are flowing to 10 simulated agents, who accept (mostly), talk, hang up and
+  wrap up. Watch the queues form and drain, and ask routing why a call went where it went:
+    curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8002/v1/queues
+    curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8002/v1/agents/demo-agent-0
+    curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8002/v1/calls/<call_id>/routing
+  Ctrl-C stops everything.
 
 MSG
+$UV run --frozen python "$REPO_ROOT/deploy/demo_agents.py" &
+PIDS+=("$!")
 $UV run --frozen python "$REPO_ROOT/deploy/demo_calls.py" &
 PIDS+=("$!")
 wait "${PIDS[@]}"
