@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from intake.app import create_app as intake_app
 from intake.settings import IntakeSettings
+from routing.app import create_app as routing_app
+from routing.settings import RoutingSettings
 from surveys.app import create_app as surveys_app
 from surveys.settings import SurveysSettings
 
@@ -46,4 +48,7 @@ def _fuzzer(service: str, app: FastAPI) -> Callable[..., None]:
 test_intake_answers_every_request_as_documented = _fuzzer("intake", intake_app(IntakeSettings()))
 test_surveys_answers_every_request_as_documented = _fuzzer(
     "surveys", surveys_app(SurveysSettings())
+)
+test_routing_answers_every_request_as_documented = _fuzzer(
+    "routing", routing_app(RoutingSettings())
 )
