@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from callcenter_events import Batch, Envelope
-from callcenter_events.store import ProjectionStore, make_engine, upsert
+from callcenter_events.store import ProjectionStore, insert_new, make_engine, upsert
 from callcenter_events.testing import call_received
 from callcenter_events.topics import CALLS, Topic
 from sqlalchemy import Engine, Table
@@ -84,3 +86,41 @@ def test_positions_are_per_projection_version(store: ProjectionStore) -> None:
     other.key = "count_per_tenant@v2"
     assert other.positions() == {}
     assert store.positions([("calls", 0), ("calls", 1)]) == {("calls", 0): 8}
+
+
+class Stamp(SQLModel, table=True):
+    __tablename__ = "test_stamps"
+
+    stamp_id: str = Field(primary_key=True)
+    at: datetime
+    note: str | None = None
+
+
+def test_insert_new_writes_rows_skips_known_keys_and_keeps_the_time(database_url: str) -> None:
+    engine = make_engine(database_url)
+    table: Table = Stamp.__table__  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(engine, tables=[table])
+    at = datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC)
+    berlin = datetime(2026, 3, 29, 3, 30, 0, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    with Session(engine) as session:
+        insert_new(session, table, [{"stamp_id": "a", "at": at, "note": None}])
+        insert_new(
+            session,
+            table,
+            [
+                {"stamp_id": "a", "at": berlin, "note": "again"},
+                {"stamp_id": "b", "at": berlin, "note": "x"},
+            ],
+        )
+        session.commit()
+    with Session(engine) as session:
+        rows = {row.stamp_id: row for row in session.exec(select(Stamp)).all()}
+    engine.dispose()
+    assert sorted(rows) == ["a", "b"]
+    assert rows["a"].note is None, "a known key is left as it was"
+    assert _utc(rows["a"].at) == at
+    assert _utc(rows["b"].at) == berlin  # 03:30 in Berlin that night is 01:30 UTC
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

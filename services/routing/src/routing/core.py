@@ -15,6 +15,7 @@ import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -42,6 +43,15 @@ FACTS = Counter("callcenter_routing_facts_total", "Facts routing recorded", ["ki
 WAITING = Gauge("callcenter_routing_waiting_calls", "Calls waiting for an agent")
 SNAPSHOT_SEQ = Gauge("callcenter_routing_snapshot_seq", "The fact number of the last snapshot")
 RESTORED = Gauge("callcenter_routing_restore_seconds", "Duration of the last rebuild from the log")
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A command to run, with the flow it belongs to and the event that caused it (if any)."""
+
+    command: Command
+    correlation_id: str
+    cause: str | None = None
 
 
 class FactWriter(Protocol):
@@ -102,31 +112,31 @@ class RoutingCore:
         self, command: Command, *, correlation_id: str, cause: str | None = None
     ) -> Recorded:
         """Run one command now; answer its facts' positions (after the broker acknowledged)."""
-        return await self.execute_all([command], correlation_id=correlation_id, cause=cause)
+        return await self.execute_all([Order(command, correlation_id, cause)])
 
-    async def execute_all(
-        self, commands: Sequence[Command], *, correlation_id: str, cause: str | None = None
-    ) -> Recorded:
+    async def execute_all(self, orders: Sequence[Order]) -> Recorded:
+        """Run the commands one after the other now; their facts go out together."""
         if self.stale or self.paused:
             raise StaleStateError(self.unavailable_because())
         now = self._clock()
         effects: list[fx.Effect] = []
+        envelopes: list[Envelope] = []
         refused: UnknownOfferError | None = None
-        for command in commands:
+        for order in orders:
             try:
-                effects += command(self.engine, now)
+                made = order.command(self.engine, now)
             except UnknownOfferError as exc:  # what fell due meanwhile happened all the same
-                effects += exc.effects
-                refused = exc
-        recorded = await self._record(effects, correlation_id, cause)
+                made, refused = exc.effects, exc
+            effects += made
+            envelopes += [self._envelope(e, order.correlation_id, order.cause) for e in made]
+        recorded = await self._record(effects, envelopes)
         if refused is not None:
             raise refused
         return recorded
 
     async def _record(
-        self, effects: Sequence[fx.Effect], correlation_id: str, cause: str | None
+        self, effects: Sequence[fx.Effect], envelopes: Sequence[Envelope]
     ) -> Recorded:
-        envelopes = [self._envelope(effect, correlation_id, cause) for effect in effects]
         self._remember(effects)
         WAITING.set(len(self.engine.calls))
         self._wakeup.set()

@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 from callcenter_events import Envelope
 from callcenter_events.models import CallOffered, CallQueued, OfferClosed
-from callcenter_events.store import upsert
+from callcenter_events.store import insert_new
 from callcenter_events.topics import ROUTING, Topic
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, bindparam, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from routing.facts import OUTCOME_OF
@@ -71,16 +71,25 @@ class DecisionProjection:
             for e in events
             if isinstance(e, CallQueued)
         ]
-        upsert(session, _CALLS, calls, keys=["call_id"])
+        insert_new(session, _CALLS, calls)
         decisions = [_decision_row(e) for e in events if isinstance(e, CallOffered)]
-        upsert(session, _DECISIONS, decisions, keys=["offer_id"])
-        for event in events:
-            if isinstance(event, OfferClosed):
-                session.execute(
-                    update(_DECISIONS)
-                    .where(_DECISIONS.c.offer_id == event.offer_id)
-                    .values(outcome=OUTCOME_OF[event.event_type], closed_at=event.closed_at)
-                )
+        insert_new(session, _DECISIONS, decisions)
+        closed = [
+            {
+                "new_outcome": OUTCOME_OF[e.event_type],
+                "new_closed_at": e.closed_at,
+                "id": e.offer_id,
+            }
+            for e in events
+            if isinstance(e, OfferClosed)
+        ]
+        if closed:
+            session.execute(
+                update(_DECISIONS)
+                .where(_DECISIONS.c.offer_id == bindparam("id"))
+                .values(outcome=bindparam("new_outcome"), closed_at=bindparam("new_closed_at")),
+                closed,
+            )
 
 
 def _decision_row(offered: CallOffered) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from callcenter_events import Batch, Envelope
@@ -10,7 +9,7 @@ from callcenter_events.batch import TransientError
 from callcenter_events.models import CallAbandoned, CallEnded, CallReceived, CallWrappedUp
 from callcenter_service.directory import TenantDirectory
 
-from routing.core import Command, RoutingCore, StaleStateError
+from routing.core import Command, Order, RoutingCore, StaleStateError
 from routing.domain.decisions import Effect
 from routing.domain.engine import CallRequest, Engine
 from routing.domain.model import DEFAULT_POLICY, Policy
@@ -25,14 +24,15 @@ class RoutingHandlers:
         self._tenants = tenants
 
     async def handle(self, batch: Batch) -> None:
-        """Every event's command runs in the batch's order; the acknowledgements overlap."""
-        runs = [
-            self._core.execute(command, correlation_id=e.correlation_id, cause=e.id)
+        """Every event's command runs in the batch's order; their facts go out together."""
+        orders = [
+            Order(command, e.correlation_id, e.id)
             for e in batch.envelopes
             if (command := self._command(e)) is not None
         ]
         try:
-            await asyncio.gather(*runs)
+            if orders:
+                await self._core.execute_all(orders)
         except StaleStateError as exc:
             raise TransientError(str(exc)) from exc  # retried once routing is rebuilt
 
