@@ -1,7 +1,8 @@
 """`python -m bench`: run the benchmarks, print the table, write docs/benchmarks.md.
 
-`--only privacy` and `--only routing` merge their section into the existing docs/benchmarks.md
-and keep the rest; the other runs write the whole file. `--only routing` needs no Kafka.
+`--only privacy`, `--only routing` and `--only routing-service` merge their section into the
+existing docs/benchmarks.md and keep the rest; the other runs write the whole file.
+`--only routing` needs no Kafka.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from pathlib import Path
 
 import structlog
 
-from bench import intake_bench, privacy_bench, producer_bench, report, routing_bench
+from bench import (
+    intake_bench,
+    privacy_bench,
+    producer_bench,
+    report,
+    routing_bench,
+    routing_service_bench,
+    routing_service_report,
+)
 from bench.kafka import delete_topics
 from bench.servers import REPO_ROOT, BenchError
 
@@ -37,6 +46,8 @@ DEFAULTS = {
     "callers": 10_000,
     "routing_decisions": 120,
     "routing_enqueues": 50,
+    "routing_facts": 1_000_000,
+    "routing_rate": 500.0,
 }
 
 
@@ -46,7 +57,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before each phase")
     parser.add_argument("--records", type=int, help="events the producer benchmark writes")
     parser.add_argument(
-        "--only", choices=["intake", "producer", "privacy", "routing"], help="run one benchmark"
+        "--only",
+        choices=["intake", "producer", "privacy", "routing", "routing-service"],
+        help="run one benchmark",
     )
     parser.add_argument("--threads", type=int, help="wrk threads")
     parser.add_argument("--connections", type=int, help="HTTP connections (wrk and open loop)")
@@ -69,6 +82,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--routing-enqueues",
         type=int,
         help="enqueues with free agents the routing benchmark times",
+    )
+    parser.add_argument("--routing-facts", type=int, help="facts the routing service restarts on")
+    parser.add_argument(
+        "--routing-rate", type=float, help="calls per second the routing service is offered"
     )
     parser.set_defaults(**DEFAULTS)
     return parser.parse_args(argv)
@@ -101,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     producer: producer_bench.ProducerResult | None = None
     privacy: privacy_bench.PrivacyResult | None = None
     routing: routing_bench.RoutingResult | None = None
+    service: routing_service_bench.RoutingServiceResult | None = None
     kafka = args.only != "routing"
     try:
         if kafka:
@@ -143,6 +161,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         window=args.window,
                     )
                 )
+            if args.only in (None, "routing-service"):
+                service = routing_service_bench.run(
+                    routing_service_bench.RoutingServiceOptions(
+                        bootstrap_servers=bootstrap,
+                        topic_prefix=prefix,
+                        work_dir=Path(tmp),
+                        rate=args.routing_rate,
+                        seconds=args.duration * 2,
+                        warmup=args.warmup,
+                        facts=args.routing_facts,
+                    )
+                )
         if args.only in (None, "routing"):
             routing = routing_bench.run(
                 routing_bench.RoutingOptions(
@@ -161,16 +191,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         *([report.producer_table(producer)] if producer else []),
         *([report.privacy_table(privacy)] if privacy else []),
         *(report.routing_tables(routing) if routing else []),
+        *([routing_service_report.table(service)] if service else []),
     ]
     print()
     print("\n\n".join(table.text() for table in tables))
     command = command_line(given)
-    _write_docs(args.only, machine, command, intake, producer, privacy, routing)
+    _write_docs(args.only, machine, command, intake, producer, privacy, routing, service)
     problems = [
         *(intake.problems() if intake else []),
         *(producer.problems() if producer else []),
         *(privacy.problems() if privacy else []),
         *(routing.problems() if routing else []),
+        *(service.problems() if service else []),
     ]
     return 1 if problems else 0
 
@@ -183,21 +215,25 @@ def _write_docs(
     producer: producer_bench.ProducerResult | None,
     privacy: privacy_bench.PrivacyResult | None,
     routing: routing_bench.RoutingResult | None,
+    service: routing_service_bench.RoutingServiceResult | None,
 ) -> None:
-    """The whole document, or with `--only privacy` / `--only routing` just its section."""
+    """The whole document, or with `--only privacy|routing|routing-service` just its section."""
     section = None
     if privacy is not None and only == "privacy":
         section = report.privacy_section(privacy, separate_run=(machine, command))
     elif routing is not None and only == "routing":
         section = report.routing_section(routing, separate_run=(machine, command))
+    elif service is not None and only == "routing-service":
+        section = routing_service_report.section(service, separate_run=(machine, command))
     if section is not None and DOCS.exists():
         DOCS.write_text(report.merge_section(DOCS.read_text(), section))
         heading = section.split("\n", 1)[0]
         print(f"\nupdated: {DOCS.relative_to(REPO_ROOT)} ({heading.removeprefix('## ')})")
     else:
-        DOCS.write_text(
-            report.markdown_document(machine, command, intake, producer, privacy, routing)
-        )
+        document = report.markdown_document(machine, command, intake, producer, privacy, routing)
+        if service is not None:
+            document = report.merge_section(document, routing_service_report.section(service))
+        DOCS.write_text(document)
         print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
 
 
