@@ -97,9 +97,10 @@ class RoutingCore:
         self._heartbeat_timeout_s = heartbeat_timeout_s
         self._clock = clock
         self.engine = Engine(heartbeat_timeout_s=heartbeat_timeout_s)
-        self.stale = True
+        self._live = asyncio.Event()  # set while neither stale nor paused
+        self._stale = True
+        self._paused = False
         self.standby = True
-        self.paused = False
         self._seq = 0
         self._send_lock = asyncio.Lock()
         self._wakeup = asyncio.Event()
@@ -170,6 +171,31 @@ class RoutingCore:
             elif isinstance(effect, fx.AgentChanged) and effect.change == "wrapped_up":
                 _bounded_put(self.finished_calls, str(effect.call_id), None)
 
+    @property
+    def stale(self) -> bool:
+        """The memory may not match the log (rebuilding, standing by, a write failed)."""
+        return self._stale
+
+    @stale.setter
+    def stale(self, value: bool) -> None:
+        self._stale = value
+        self._update_live()
+
+    @property
+    def paused(self) -> bool:
+        """The owner group is rebalancing: hold still, the state is kept."""
+        return self._paused
+
+    def _update_live(self) -> None:
+        if self._stale or self._paused:
+            self._live.clear()
+        else:
+            self._live.set()
+
+    async def until_live(self) -> None:
+        """Wait while the state is rebuilt or a rebalance pauses it (the calls consumer does)."""
+        await self._live.wait()
+
     def unavailable_because(self) -> str:
         if self.standby:
             return "this instance stands by: another one owns routing"
@@ -179,7 +205,8 @@ class RoutingCore:
 
     def pause(self, *, paused: bool) -> None:
         """Take no command and fire no timer while paused (the state is kept)."""
-        self.paused = paused
+        self._paused = paused
+        self._update_live()
         self._wakeup.set()
 
     # -- rebuilding from the log ----------------------------------------------------------------

@@ -30,9 +30,11 @@ class RoutingHandlers:
             for e in batch.envelopes
             if (command := self._command(e)) is not None
         ]
+        if not orders:
+            return
+        await self._core.until_live()  # the consumer starts while the state is rebuilt
         try:
-            if orders:
-                await self._core.execute_all(orders)
+            await self._core.execute_all(orders)
         except StaleStateError as exc:
             raise TransientError(str(exc)) from exc  # retried once routing is rebuilt
 

@@ -73,23 +73,29 @@ class OwnerComponent:
         with contextlib.suppress(Exception):
             await self._producer.flush()
 
-    async def _serve(self) -> None:
+    async def _rebuild(self) -> None:
         while True:
             try:
                 await self.core.rebuild()
-                break
+                return
+            except asyncio.CancelledError:
+                raise
             except Exception as exc:
                 log.warning("routing_rebuild_retry", error=repr(exc))
                 await asyncio.sleep(REBUILD_RETRY_S)
+
+    async def _serve(self) -> None:
+        """Join the calls consumer's group while the state is rebuilt (its handler waits)."""
         consumer = self._calls_consumer()
         await consumer.start()
         self._consumer = consumer
-        reading = asyncio.create_task(consumer.run(), name="routing-calls")
-        snapshots = asyncio.create_task(self.core.snapshot_now_and_then(), name="snapshots")
+        tasks = [asyncio.create_task(consumer.run(), name="routing-calls")]
         try:
+            await self._rebuild()
+            tasks.append(asyncio.create_task(self.core.snapshot_now_and_then(), name="snapshots"))
             await self.core.run_timers()
         finally:
-            for task in (reading, snapshots):
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task

@@ -18,6 +18,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from routing.domain.agent_bits import NOBODY, AgentSlots, common
 from routing.domain.decisions import (
     AgentChanged,
     AgentUpdated,
@@ -43,6 +44,8 @@ from routing.domain.model import (
 )
 
 QueueKey = tuple[str, int, frozenset[tuple[str, int]]]
+Anchor = tuple[str, str]  # the rarest skill a queue's head needs, then the next rarest
+Anchored = dict[QueueKey, Requirements]  # queues, each with what its head needs now
 HEARTBEAT_TIMEOUT_S = 60.0
 ANY_SKILL = "*"
 
@@ -84,16 +87,17 @@ class Engine:
         self.policies: dict[str, Policy] = {}
         self.offers: dict[str, Offer] = {}
         self._queues: dict[QueueKey, list[tuple[int, str]]] = {}
-        self._free_by_skill: dict[str, set[str]] = {}
-        self._all_by_skill: dict[str, set[str]] = {}
+        self._slots = AgentSlots()  # the agent sets below are ints, an agent a bit
+        self._free_by_skill: dict[str, int] = {}  # skill -> free agents who have it
+        self._all_by_skill: dict[str, int] = {}  # skill -> every agent who has it
         self._timers: list[_Timer] = []
         self._attempts: dict[str, int] = {}
         self._tenant_of_call: dict[str, str] = {}
         self._agent_of_call: dict[str, str] = {}
         self._free: set[str] = set()
-        self._anchors: dict[str, set[QueueKey]] = {}  # skill -> queues whose head needs it
-        self._anchor_of: dict[QueueKey, str] = {}
-        self._head_needs: dict[QueueKey, Requirements] = {}  # what each queue's head needs now
+        # rarest skill -> next rarest skill -> the queues whose head needs both
+        self._anchors: dict[str, dict[str, Anchored]] = {}
+        self._anchor_of: dict[QueueKey, Anchor] = {}
         self._dirty: set[QueueKey] = set()  # queues changed since the last matching pass
         self._freed: set[str] = set()  # agents who became free since the last pass
         self._full_pass = False
@@ -136,7 +140,9 @@ class Engine:
             self.agents[agent_id] = agent
         else:
             self._unindex(agent)
+            self._unindex_skills(agent)
             agent.name, agent.skills, agent.capacity = name, dict(skills), capacity
+        self._index_skills(agent)
         self._index(agent)
 
     def set_presence(self, agent_id: str, presence: Presence, now: float) -> list[Effect]:
@@ -531,21 +537,35 @@ class Engine:
 
         After every pass no queue's head can be matched. Only three things change that: a
         queue changed (a call arrived, came back, or escalated), an agent became free (then
-        only the queues whose head needs one of that agent's skills can use it), or a policy
-        changed (then every queue).
+        only the queues whose head the agent meets can use it), or a policy changed (then
+        every queue).
         """
         dirty, freed, full = self._dirty, self._freed, self._full_pass
         self._dirty, self._freed, self._full_pass = set(), set(), False
         if full:
             return list(self._queues)
-        keys = set(dirty) | self._anchors.get(ANY_SKILL, set())
+        keys = set(dirty) | self._anchors.get(ANY_SKILL, {}).get(ANY_SKILL, {}).keys()
         for agent_id in freed:
             agent = self.agents[agent_id]
-            for skill in agent.skills:
-                for key in self._anchors.get(skill, ()):
-                    if key not in keys and meets(agent, self._head_needs[key]):
+            for anchored in self._anchored_on(agent.skills):
+                for key, needs in anchored.items():
+                    if meets(agent, needs) and key not in keys:
                         keys.add(key)  # the head would take this agent (or it declined)
         return keys
+
+    def _anchored_on(self, skills: Mapping[str, int]) -> Iterable[Anchored]:
+        """The queues filed under two of `skills`, or under one of them and ANY_SKILL.
+
+        Every queue whose head an agent with `skills` meets is among them: a few, where filing
+        under the rarest skill alone would give hundreds.
+        """
+        for first in skills:
+            by_second = self._anchors.get(first)
+            if by_second:
+                for second in by_second.keys() & skills.keys():
+                    yield by_second[second]
+                if ANY_SKILL in by_second:
+                    yield by_second[ANY_SKILL]
 
     def _rank(self, entry: tuple[int, str]) -> tuple[int, float, int]:
         call = self.calls[entry[1]]
@@ -554,7 +574,7 @@ class Engine:
     def _offer(self, call: WaitingCall, now: float) -> OfferMade | str:
         policy = self._policy(call.tenant_id)
         requirements = relaxed(call.requirements, policy.escalation[: call.step])
-        pool = qualified_pool(requirements, self._free_by_skill, self.agents)
+        pool = qualified_pool(requirements, self._free_by_skill, self.agents, self._slots)
         eligible = [agent for agent in pool if agent.agent_id not in call.declined_by]
         if not eligible:
             return "declined_only" if pool else "blocked"
@@ -580,12 +600,13 @@ class Engine:
         call.offer = offer
         self._dequeue(call)
 
-    def _explain_pool(self, requirements: Requirements) -> set[str]:
+    def _explain_pool(self, requirements: Requirements) -> list[str]:
         """Agents who have every required skill at some level (the ones worth explaining)."""
         if not requirements:
-            return set(self.agents)
-        sets = sorted((self._all_by_skill.get(skill, set()) for skill in requirements), key=len)
-        return set.intersection(*sets) if sets else set()
+            return list(self.agents)
+        return self._slots.ids(
+            common(self._all_by_skill.get(skill, NOBODY) for skill in requirements)
+        )
 
     # -- queues and indexes -----------------------------------------------------------------
 
@@ -618,45 +639,66 @@ class Engine:
             self._reanchor(key)
 
     def _reanchor(self, key: QueueKey) -> None:
-        """File the queue under the rarest skill its head needs now (any agent for it has it)."""
+        """File the queue under the two rarest skills its head needs now (its agents have both)."""
         self._unanchor(key)
         queue = self._queues.get(key)
         if not queue:
             return
         head = self.calls[queue[0][1]]
         needs = relaxed(head.requirements, self._policy(head.tenant_id).escalation[: head.step])
-        anchor = (
-            min(sorted(needs), key=lambda skill: len(self._all_by_skill.get(skill, ())))
-            if needs
-            else ANY_SKILL
-        )
+        first, second = anchor = self._rarest_two(needs)
         self._anchor_of[key] = anchor
-        self._head_needs[key] = needs
-        self._anchors.setdefault(anchor, set()).add(key)
+        self._anchors.setdefault(first, {}).setdefault(second, {})[key] = needs
+
+    def _rarest_two(self, needs: Requirements) -> Anchor:
+        """The two skills in `needs` the fewest agents have (ties: by name); ANY_SKILL if fewer."""
+        rarest = sorted(needs, key=lambda skill: (self._skill_count(skill), skill))
+        rarest += [ANY_SKILL, ANY_SKILL]
+        return rarest[0], rarest[1]
+
+    def _skill_count(self, skill: str) -> int:
+        return self._all_by_skill.get(skill, NOBODY).bit_count()
 
     def _unanchor(self, key: QueueKey) -> None:
         anchor = self._anchor_of.pop(key, None)
-        self._head_needs.pop(key, None)
         if anchor is not None:
-            anchored = self._anchors.get(anchor, set())
-            anchored.discard(key)
+            first, second = anchor
+            by_second = self._anchors[first]
+            anchored = by_second[second]
+            del anchored[key]
             if not anchored:
-                self._anchors.pop(anchor, None)
+                del by_second[second]
+            if not by_second:
+                del self._anchors[first]
 
     def _index(self, agent: Agent) -> None:
-        for skill in agent.skills:
-            self._all_by_skill.setdefault(skill, set()).add(agent.agent_id)
+        """File the agent as free, under each of its skills, if it can take a call now."""
         if agent.can_take_more():
             self._freed.add(agent.agent_id)
             self._free.add(agent.agent_id)
+            bit = self._slots.bit(agent.agent_id)
             for skill in agent.skills:
-                self._free_by_skill.setdefault(skill, set()).add(agent.agent_id)
+                self._free_by_skill[skill] = self._free_by_skill.get(skill, NOBODY) | bit
 
     def _unindex(self, agent: Agent) -> None:
-        self._free.discard(agent.agent_id)
+        """No longer free (before a change that may keep it from taking calls)."""
+        if agent.agent_id in self._free:
+            self._free.remove(agent.agent_id)
+            bit = self._slots.bit(agent.agent_id)
+            for skill in agent.skills:
+                self._free_by_skill[skill] &= ~bit
+
+    def _index_skills(self, agent: Agent) -> None:
+        """File the agent under each of its skills, free or not (the ones a decision explains)."""
+        bit = self._slots.bit(agent.agent_id)
         for skill in agent.skills:
-            self._all_by_skill.get(skill, set()).discard(agent.agent_id)
-            self._free_by_skill.get(skill, set()).discard(agent.agent_id)
+            self._all_by_skill[skill] = self._all_by_skill.get(skill, NOBODY) | bit
+
+    def _unindex_skills(self, agent: Agent) -> None:
+        """Before its skills change."""
+        bit = self._slots.bit(agent.agent_id)
+        for skill in agent.skills:
+            self._all_by_skill[skill] &= ~bit
 
     def _policy(self, tenant_id: str) -> Policy:
         return self.policies.get(tenant_id, DEFAULT_POLICY)
@@ -667,7 +709,7 @@ class Engine:
 
     def available_agents(self, requirements: Requirements) -> int:
         """How many agents are free right now and meet `requirements`."""
-        return len(qualified_pool(requirements, self._free_by_skill, self.agents))
+        return len(qualified_pool(requirements, self._free_by_skill, self.agents, self._slots))
 
     def status_of(self, agent_id: str) -> AgentStatus:
         return self.agents[agent_id].status

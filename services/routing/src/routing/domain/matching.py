@@ -8,31 +8,32 @@ so a decision stays small with 10,000 agents.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping, Sequence
 
+from routing.domain.agent_bits import NOBODY, AgentSlots, any_of, common
 from routing.domain.decisions import Candidate, Decision
 from routing.domain.model import Agent, Presence, Requirements, Selection, WaitingCall
 
 LISTED_ELIGIBLE = 5
 LISTED_NOT_ELIGIBLE = 10
 SortKey = tuple[float, float, str]
-_NONE: frozenset[str] = frozenset()
 
 
 def qualified_pool(
     requirements: Requirements,
-    free_by_skill: Mapping[str, set[str]],
+    free_by_skill: Mapping[str, int],
     agents: Mapping[str, Agent],
+    slots: AgentSlots,
 ) -> list[Agent]:
-    """The agents free to take a call who meet every requirement (sorted by id: deterministic)."""
+    """The agents free to take a call who meet every requirement (by slot: deterministic).
+
+    `free_by_skill` holds, for each skill, the free agents who have it, as `slots` bits.
+    """
     if requirements:
-        sets = sorted((free_by_skill.get(skill, _NONE) for skill in requirements), key=len)
-        if not sets[0]:
-            return []  # emptied sets keep their tables: never intersect them (CPython)
-        ids = sets[0].intersection(*sets[1:])
+        free = common(free_by_skill.get(skill, NOBODY) for skill in requirements)
     else:
-        ids = set().union(*free_by_skill.values()) if free_by_skill else set()
-    found = (agents[agent_id] for agent_id in sorted(ids))
+        free = any_of(free_by_skill.values())
+    found = (agents[agent_id] for agent_id in slots.ids(free))
     return [agent for agent in found if meets(agent, requirements)]
 
 
@@ -64,10 +65,13 @@ def decide(
     selection: Selection,
     offer_id: str,
     now: float,
-    explain: Collection[str],
+    explain: Sequence[str],
     agents: Mapping[str, Agent],
 ) -> Decision:
-    """The best eligible agent by the policy, with the record of why."""
+    """The best eligible agent by the policy, with the record of why.
+
+    `explain`: the agents who have every required skill (the eligible ones among them).
+    """
     best = heapq.nsmallest(
         LISTED_ELIGIBLE, eligible, key=lambda a: _key(a, requirements, selection)
     )
@@ -77,8 +81,8 @@ def decide(
         for a in best
     ]
     eligible_ids = {agent.agent_id for agent in eligible}
-    passed_over = sorted(agent_id for agent_id in explain if agent_id not in eligible_ids)
-    for agent_id in passed_over[:LISTED_NOT_ELIGIBLE]:
+    passed_over = [agent_id for agent_id in explain if agent_id not in eligible_ids]
+    for agent_id in heapq.nsmallest(LISTED_NOT_ELIGIBLE, passed_over):  # the first ids, sorted
         reason = why_not(agents[agent_id], requirements, call)
         listed.append(Candidate(agent_id, False, None, reason))
     return Decision(
