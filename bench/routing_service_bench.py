@@ -320,7 +320,7 @@ async def _collect(
     received: dict[str, int] = {}
     answered: dict[str, int] = {}
     deadline = time.monotonic() + 60
-    while len(answered) < len(sent) and time.monotonic() < deadline:
+    while min(len(answered), len(received)) < len(sent) and time.monotonic() < deadline:
         polled = await watcher.getmany(timeout_ms=200, max_records=10_000)
         for tp, messages in polled.items():
             for m in messages:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -145,6 +146,7 @@ class Runtime:
         for component in self.components:
             await _retrying(component.name, component.start)
             self._started.append(component)
+        gc.freeze()  # what start-up built lives on: later collections need not scan it
         log.info("runtime_started", components=[c.name for c in self.components])
 
     async def _ensure_topics(self) -> None:

@@ -84,8 +84,8 @@ def _offered(made: fx.OfferMade, seq: int) -> ev.CallOffered:
         step=decision.step,
         requirements=decision.requirements,
         selection=ev.Selection(decision.selection.value),
-        candidates=[
-            ev.CandidateRecord(
+        candidates=[  # built from the engine's own values: no validation needed
+            ev.CandidateRecord.model_construct(
                 agent_id=c.agent_id, eligible=c.eligible, score=c.score, reason=c.reason
             )
             for c in decision.candidates

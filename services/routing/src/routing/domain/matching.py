@@ -33,8 +33,11 @@ def qualified_pool(
         free = common(free_by_skill.get(skill, NOBODY) for skill in requirements)
     else:
         free = any_of(free_by_skill.values())
-    found = (agents[agent_id] for agent_id in slots.ids(free))
-    return [agent for agent in found if meets(agent, requirements)]
+    found = [agents[agent_id] for agent_id in slots.ids(free)]
+    above_one = {skill: level for skill, level in requirements.items() if level > 1}
+    if not above_one:
+        return found  # having a skill means level 1 at least: the bits said it all
+    return [agent for agent in found if meets(agent, above_one)]
 
 
 def meets(agent: Agent, requirements: Requirements) -> bool:
