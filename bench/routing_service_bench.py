@@ -65,6 +65,7 @@ LANGUAGES = ("de", "en", "fr", "it", "es")
 TOPICS = tuple(f"topic-{n}" for n in range(10))
 APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
 TOKEN = "bench-operator-token"
+COLD_START_TIMEOUT_S = 900.0  # the first start on a million facts reads them all, twice
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +184,13 @@ def _routing(options: RoutingServiceOptions, prefix: str, name: str) -> Iterator
         "LOG_LEVEL": "WARNING",
     }
     with running_server(
-        name, ["-m", "routing"], port=port, ready_path="/readyz", env=env, log_dir=options.work_dir
+        name,
+        ["-m", "routing"],
+        port=port,
+        ready_path="/readyz",
+        env=env,
+        log_dir=options.work_dir,
+        ready_timeout_s=COLD_START_TIMEOUT_S,
     ) as server:
         yield server
 

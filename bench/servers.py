@@ -77,6 +77,7 @@ def running_server(
     ready_path: str,
     env: Mapping[str, str],
     log_dir: Path,
+    ready_timeout_s: float = READY_TIMEOUT_S,
 ) -> Iterator[Server]:
     """Run `python <args>` until the block ends; ready once GET `ready_path` answers 200."""
     log_path = log_dir / f"{name}.log"
@@ -90,7 +91,7 @@ def running_server(
             stdin=subprocess.DEVNULL,
         )
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
+        deadline = time.monotonic() + ready_timeout_s
         while not _answers(HOST, port, ready_path):
             if process.poll() is not None:
                 raise BenchError(
@@ -100,7 +101,7 @@ def running_server(
             if time.monotonic() > deadline:
                 raise BenchError(
                     f"{name} did not answer GET {ready_path} with 200 within "
-                    f"{READY_TIMEOUT_S:.0f} s; last lines of {log_path}:\n{_tail(log_path)}"
+                    f"{ready_timeout_s:.0f} s; last lines of {log_path}:\n{_tail(log_path)}"
                 )
             time.sleep(0.1)  # polling interval, not a synchronisation
         yield Server(name=name, pid=process.pid, host=HOST, port=port)

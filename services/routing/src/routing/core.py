@@ -38,6 +38,7 @@ Command = Callable[[Engine, float], list[fx.Effect]]
 Recorded = list[tuple[fx.Effect, Position]]
 REMEMBERED = 100_000
 REBUILD_RETRY_S = 1.0
+FOLD_SLICE = 2000  # facts folded between two turns of the event loop
 SNAPSHOT_FORMAT = 1
 V = TypeVar("V")
 
@@ -224,7 +225,7 @@ class RoutingCore:
         if taken is not None and any(read.ends.get(tp, 0) < o for tp, o in taken.positions.items()):
             log.warning("routing_snapshot_ahead_of_log_ignored", seq=taken.seq)
             taken, read = None, await self._reader.read()
-        engine, skipped = self._fold(taken, read.facts)
+        engine, skipped = await self._fold(taken, read.facts)
         if self.standby:  # deposed while reading: another instance owns routing now
             raise StaleStateError(self.unavailable_because())
         self.engine = engine
@@ -242,8 +243,12 @@ class RoutingCore:
         if folded >= self._snapshot_every:
             await self.take_snapshot()
 
-    def _fold(self, taken: Snapshot | None, facts: Sequence[Event]) -> tuple[Engine, int]:
-        """A new engine from the snapshot and the facts after it; answers how many were older."""
+    async def _fold(self, taken: Snapshot | None, facts: Sequence[Event]) -> tuple[Engine, int]:
+        """A new engine from the snapshot and the facts after it; answers how many were older.
+
+        It hands the event loop back every few thousand facts: a long fold must not starve
+        the heartbeats that keep this instance in its consumer groups.
+        """
         self.closed_offers.clear()
         self.finished_calls.clear()
         if taken is None:
@@ -256,7 +261,9 @@ class RoutingCore:
             self.finished_calls.update(dict.fromkeys(taken.state["finished_calls"]))
             after = taken.seq
         skipped = 0
-        for fact in facts:
+        for number, fact in enumerate(facts):
+            if number % FOLD_SLICE == 0:
+                await asyncio.sleep(0)
             if fact.seq <= after:  # type: ignore[attr-defined]
                 skipped += 1  # written while the snapshot was taken: already in it
                 continue

@@ -20,6 +20,7 @@ from routing.facts import FACT_TYPES
 log = structlog.get_logger(__name__)
 FACT_TOPICS = (ROUTING, AGENTS, TENANTS)
 Positions = dict[tuple[str, int], int]
+READ_SLICE = 2000  # records decoded between two turns of the event loop (heartbeats)
 
 
 @dataclass(slots=True)
@@ -84,7 +85,7 @@ class FactReader:
         reader = Reader(types=FACT_TYPES)
         pending = {tp for tp in assigned if await consumer.position(tp) < ends[tp]}
         while pending:
-            polled = await consumer.getmany(*pending, timeout_ms=200, max_records=10_000)
+            polled = await consumer.getmany(*pending, timeout_ms=200, max_records=READ_SLICE)
             records = [
                 r
                 for r in raw_records(polled)
