@@ -485,6 +485,17 @@ def markdown_document(
     return "\n".join(parts) + "\n"
 
 
+def separate_run_note(separate_run: tuple[Machine, str], also: str = "") -> list[str]:
+    """When and how a section run alone was measured (the machine table is the full run's)."""
+    machine, command = separate_run
+    return [
+        f"Measured in a separate run of `{command}` on {machine.date} (load average at "
+        f"start {machine.load_average}; same machine as above: {machine.cpu}, "
+        f"{machine.cores} cores, Python {machine.python}).{also}",
+        "",
+    ]
+
+
 def privacy_section(result: PrivacyResult, separate_run: tuple[Machine, str] | None = None) -> str:
     """The "Cost of encryption" section; `separate_run` (machine, command) when it was run alone.
 
@@ -493,13 +504,7 @@ def privacy_section(result: PrivacyResult, separate_run: tuple[Machine, str] | N
     """
     parts = [PRIVACY_HEADING, ""]
     if separate_run is not None:
-        machine, command = separate_run
-        parts += [
-            f"Measured in a separate run of `{command}` on {machine.date} (load average at "
-            f"start {machine.load_average}; same machine as above: {machine.cpu}, "
-            f"{machine.cores} cores, Python {machine.python}).",
-            "",
-        ]
+        parts += separate_run_note(separate_run)
     parts += [privacy_table(result).markdown(), "", _privacy_method(result)]
     return "\n".join(parts)
 
@@ -508,13 +513,7 @@ def routing_section(result: RoutingResult, separate_run: tuple[Machine, str] | N
     """The "Routing engine" section; `separate_run` (machine, command) when it was run alone."""
     parts = [ROUTING_HEADING, ""]
     if separate_run is not None:
-        machine, command = separate_run
-        parts += [
-            f"Measured in a separate run of `{command}` on {machine.date} (load average at "
-            f"start {machine.load_average}; same machine as above: {machine.cpu}, "
-            f"{machine.cores} cores, Python {machine.python}). No Kafka: the engine alone.",
-            "",
-        ]
+        parts += separate_run_note(separate_run, " No Kafka: the engine alone.")
     main, passes, profile = routing_tables(result)
     parts += [main.markdown(), "", _routing_method(result), ""]
     parts += [f"**{passes.title}.**", "", passes.markdown(), ""]

@@ -3,7 +3,7 @@ restart to ready."""
 
 from __future__ import annotations
 
-from bench.report import Machine, Table
+from bench.report import Machine, Table, separate_run_note
 from bench.routing_bench import Latency
 from bench.routing_service_bench import RoutingServiceResult
 
@@ -70,13 +70,7 @@ def table(result: RoutingServiceResult) -> Table:
 def section(result: RoutingServiceResult, separate_run: tuple[Machine, str] | None = None) -> str:
     parts = [HEADING, ""]
     if separate_run is not None:
-        machine, command = separate_run
-        parts += [
-            f"Measured in a separate run of `{command}` on {machine.date} (load average at "
-            f"start {machine.load_average}; same machine as above: {machine.cpu}, "
-            f"{machine.cores} cores, Python {machine.python}).",
-            "",
-        ]
+        parts += separate_run_note(separate_run)
     parts += [table(result).markdown(), "", _method(result)]
     return "\n".join(parts)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from callcenter_events import Envelope, Position, decode
@@ -12,42 +13,44 @@ from callcenter_events.codec import Record as EventRecord
 Record = tuple[bytes, bytes, bytes]
 
 
-async def raw_log(bootstrap: str, topics: list[str]) -> list[Record]:
-    """Every record of `topics` as key, value and its header values, read with a plain client."""
+async def _every_message(bootstrap: str, topics: list[str]) -> list[tuple[Any, Any]]:
+    """Every message of `topics` with its partition, read with a plain client to the end."""
     consumer = AIOKafkaConsumer(
         *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
     )
     await consumer.start()
-    records: list[Record] = []
+    found: list[tuple[Any, Any]] = []
     try:
         while polled := await consumer.getmany(timeout_ms=1500):
-            for messages in polled.values():
-                records += [
-                    (m.key or b"", m.value or b"", b"|".join(v for _, v in m.headers or ()))
-                    for m in messages
-                ]
+            found += [(tp, m) for tp, messages in polled.items() for m in messages]
     finally:
         await consumer.stop()
-    return records
+    return found
+
+
+async def raw_log(bootstrap: str, topics: list[str]) -> list[Record]:
+    """Every record of `topics` as key, value and its header values."""
+    return [
+        (m.key or b"", m.value or b"", b"|".join(v for _, v in m.headers or ()))
+        for _tp, m in await _every_message(bootstrap, topics)
+    ]
 
 
 async def log_events(bootstrap: str, topics: list[str]) -> list[Envelope]:
     """Every event of `topics`, decoded, each with its position; per partition in log order."""
-    consumer = AIOKafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    events: list[Envelope] = []
-    try:
-        while polled := await consumer.getmany(timeout_ms=1500):
-            for tp, messages in polled.items():
-                for m in messages:
-                    record = EventRecord(m.key, m.value, tuple(m.headers or ()))
-                    position = Position(tp.topic, tp.partition, m.offset)
-                    events.append(decode(record).at(position))
-    finally:
-        await consumer.stop()
-    return sorted(events, key=lambda e: (e.position.topic, e.position.partition, e.position.offset))  # type: ignore[union-attr]
+    events = [
+        decode(EventRecord(m.key, m.value, tuple(m.headers or ()))).at(
+            Position(tp.topic, tp.partition, m.offset)
+        )
+        for tp, m in await _every_message(bootstrap, topics)
+    ]
+    return sorted(events, key=_log_order)
+
+
+def _log_order(event: Envelope) -> tuple[str, int, int]:
+    position = event.position
+    assert position is not None
+    return (position.topic, position.partition, position.offset)
 
 
 def all_bytes(records: list[Record]) -> bytes:

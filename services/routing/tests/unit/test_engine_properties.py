@@ -208,20 +208,32 @@ def test_an_engine_rebuilt_from_its_facts_carries_on_exactly_like_the_original(
     selection: Selection,
 ) -> None:
     """Restart: fold the effects into a new engine (no decision re-made), resume, go on."""
+    original, facts = _run_before(before, escalation, selection)
+    rebuilt = Engine(heartbeat_timeout_s=HOURS)
+    for fact in facts:
+        rebuilt.restore(fact)
+    _goes_on_alike(rebuilt, original, after)
+
+
+def _run_before(
+    before: list[tuple[Any, ...]], escalation: tuple[EscalationStep, ...], selection: Selection
+) -> tuple[Run, list[Effect]]:
+    """An engine after the policy and `before`, and every effect it answered."""
     original = Run(Engine(heartbeat_timeout_s=HOURS))
-    facts = original.engine.set_policy(
-        "acme", Policy(selection=selection, escalation=escalation), now=0
-    )
+    policy = Policy(selection=selection, escalation=escalation)
+    facts = original.engine.set_policy("acme", policy, now=0)
     for operation in before:
         facts += original.do(operation)
-    rebuilt = Run(Engine(heartbeat_timeout_s=HOURS), now=original.now, calls=original.calls)
-    for fact in facts:
-        rebuilt.engine.restore(fact)
+    return original, facts
 
-    assert rebuilt.engine.resume(original.now) == original.engine.advance(original.now)
-    assert state_of(rebuilt.engine) == state_of(original.engine)
+
+def _goes_on_alike(copy: Engine, original: Run, after: list[tuple[Any, ...]]) -> None:
+    """Resumed at the original's time, the copy is in its state and answers `after` alike."""
+    twin = Run(copy, now=original.now, calls=original.calls)
+    assert copy.resume(original.now) == original.engine.advance(original.now)
+    assert state_of(copy) == state_of(original.engine)
     for operation in after:
-        assert rebuilt.do(operation) == original.do(operation)
+        assert twin.do(operation) == original.do(operation)
 
 
 HOURS = 36_000.0
@@ -261,16 +273,6 @@ def test_an_engine_loaded_from_its_snapshot_carries_on_exactly_like_the_original
     selection: Selection,
 ) -> None:
     """Snapshot (through JSON, as stored), load, resume, go on: nothing differs."""
-    original = Run(Engine(heartbeat_timeout_s=HOURS))
-    original.engine.set_policy("acme", Policy(selection=selection, escalation=escalation), now=0)
-    for operation in before:
-        original.do(operation)
+    original, _facts = _run_before(before, escalation, selection)
     stored = orjson.loads(orjson.dumps(snapshot.dump(original.engine)))
-    loaded = Run(
-        snapshot.load(stored, heartbeat_timeout_s=HOURS), now=original.now, calls=original.calls
-    )
-
-    assert loaded.engine.resume(original.now) == original.engine.advance(original.now)
-    assert state_of(loaded.engine) == state_of(original.engine)
-    for operation in after:
-        assert loaded.do(operation) == original.do(operation)
+    _goes_on_alike(snapshot.load(stored, heartbeat_timeout_s=HOURS), original, after)

@@ -40,9 +40,8 @@ class CandidateRecord(BaseModel):
     reason: str
 
 
-@REGISTRY.register("call.offered", version=1, topic=ROUTING, key="call_id", owner="routing")
-class CallOffered(RoutingFact):
-    """The call was offered to an agent: the decision with everything that explains it."""
+class OfferFact(RoutingFact):
+    """What every fact about one offer names: the offer, its call, agent and deadline."""
 
     offer_id: str
     call_id: str
@@ -50,6 +49,12 @@ class CallOffered(RoutingFact):
     agent_id: str
     offered_at: datetime
     expires_at: datetime
+
+
+@REGISTRY.register("call.offered", version=1, topic=ROUTING, key="call_id", owner="routing")
+class CallOffered(OfferFact):
+    """The call was offered to an agent: the decision with everything that explains it."""
+
     step: int = Field(ge=0, description="The escalation step in force (0: none)")
     requirements: SkillLevels = Field(description="What the call needed under that step")
     selection: Selection
@@ -59,13 +64,7 @@ class CallOffered(RoutingFact):
     not_listed: int = Field(ge=0, description="Candidates looked at but not listed")
 
 
-class OfferClosed(RoutingFact):
-    offer_id: str
-    call_id: str
-    tenant_id: str
-    agent_id: str
-    offered_at: datetime
-    expires_at: datetime
+class OfferClosed(OfferFact):
     closed_at: datetime
 
 
