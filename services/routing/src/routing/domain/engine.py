@@ -410,15 +410,7 @@ class Engine:
         """Unanswered in time: the agent goes away, the call back to its place."""
         effects = self._end_offer(offer, "missed", at)
         agent = self.agents[offer.agent_id]
-        self._unindex(agent)
-        agent.presence = Presence.AWAY
-        self._index(agent)
-        effects.append(
-            AgentChanged(
-                agent.agent_id, agent.status, "missed an offer", at, "presence", agent.presence
-            )
-        )
-        return effects
+        return [*effects, self._presence_decided(agent, Presence.AWAY, "missed an offer", at)]
 
     def _check_heartbeat(self, agent_id: str, at: float) -> list[Effect]:
         agent = self.agents.get(agent_id)
@@ -429,15 +421,16 @@ class Engine:
         effects: list[Effect] = []
         for offer in list(agent.offers.values()):
             effects += self._end_offer(offer, "withdrawn", at)
+        return [*effects, self._presence_decided(agent, Presence.OFFLINE, "heartbeat lost", at)]
+
+    def _presence_decided(
+        self, agent: Agent, presence: Presence, reason: str, at: float
+    ) -> AgentChanged:
+        """Routing, not the agent, changes the agent's presence (idle time and heartbeat kept)."""
         self._unindex(agent)
-        agent.presence = Presence.OFFLINE
+        agent.presence = presence
         self._index(agent)
-        effects.append(
-            AgentChanged(
-                agent.agent_id, agent.status, "heartbeat lost", at, "presence", agent.presence
-            )
-        )
-        return effects
+        return AgentChanged(agent.agent_id, agent.status, reason, at, "presence", presence)
 
     def _escalate(self, call_id: str, at: float) -> list[Effect]:
         call = self.calls.get(call_id)
