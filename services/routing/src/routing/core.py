@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import structlog
-from callcenter_events import Envelope, Event, Position, wrap
+from callcenter_events import Envelope, Position, wrap
 from callcenter_events.store import in_db_thread
 from prometheus_client import Counter, Gauge
 
@@ -29,7 +29,7 @@ from routing.domain import decisions as fx
 from routing.domain import snapshot
 from routing.domain.engine import Engine, UnknownOfferError
 from routing.facts import effect_of, event_of
-from routing.replay import FactReader
+from routing.replay import FactReader, FactStream
 from routing.snapshots import Snapshot, SnapshotStore, encode_state
 
 log = structlog.get_logger(__name__)
@@ -221,30 +221,32 @@ class RoutingCore:
             raise StaleStateError(self.unavailable_because())
         began = time.monotonic()
         taken = await self._latest_snapshot()
-        read = await self._reader.read(taken.positions if taken else None)
-        if taken is not None and any(read.ends.get(tp, 0) < o for tp, o in taken.positions.items()):
-            log.warning("routing_snapshot_ahead_of_log_ignored", seq=taken.seq)
-            taken, read = None, await self._reader.read()
-        engine, skipped = await self._fold(taken, read.facts)
+        if taken is not None:
+            ends = await self._reader.end_offsets()
+            if any(ends.get(tp, 0) < offset for tp, offset in taken.positions.items()):
+                log.warning("routing_snapshot_ahead_of_log_ignored", seq=taken.seq)
+                taken = None
+        async with self._reader.stream(taken.positions if taken else None) as facts:
+            engine, folded = await self._fold(taken, facts)
         if self.standby:  # deposed while reading: another instance owns routing now
             raise StaleStateError(self.unavailable_because())
         self.engine = engine
         self.stale = False
         gc.freeze()  # the rebuilt state lives on: later collections need not scan it
-        folded = len(read.facts) - skipped
         RESTORED.set(time.monotonic() - began)
         log.info(
             "routing_rebuilt",
             snapshot_seq=taken.seq if taken else None,
             facts_folded=folded,
+            records_read=facts.records,
             seconds=round(time.monotonic() - began, 3),
         )
         await self.execute(lambda e, now: e.resume(now), correlation_id="routing-resume")
         if folded >= self._snapshot_every:
             await self.take_snapshot()
 
-    async def _fold(self, taken: Snapshot | None, facts: Sequence[Event]) -> tuple[Engine, int]:
-        """A new engine from the snapshot and the facts after it; answers how many were older.
+    async def _fold(self, taken: Snapshot | None, facts: FactStream) -> tuple[Engine, int]:
+        """A new engine from the snapshot and the facts after it; answers how many it folded.
 
         It hands the event loop back every few thousand facts: a long fold must not starve
         the heartbeats that keep this instance in its consumer groups.
@@ -260,19 +262,20 @@ class RoutingCore:
             self.closed_offers.update(taken.state["closed_offers"])
             self.finished_calls.update(dict.fromkeys(taken.state["finished_calls"]))
             after = taken.seq
-        skipped = 0
-        for number, fact in enumerate(facts):
-            if number % FOLD_SLICE == 0:
-                await asyncio.sleep(0)
-            if fact.seq <= after:  # type: ignore[attr-defined]
-                skipped += 1  # written while the snapshot was taken: already in it
-                continue
+        folded, last = 0, after
+        async for fact in facts:
+            seq: int = fact.seq  # type: ignore[attr-defined]
+            if seq <= after:
+                continue  # written while the snapshot was taken: already in it
             effect = effect_of(fact)
             engine.restore(effect)
             self._remember([effect])
-        self._seq = max([after, *(fact.seq for fact in facts)])  # type: ignore[attr-defined]
+            folded, last = folded + 1, max(last, seq)
+            if folded % FOLD_SLICE == 0:
+                await asyncio.sleep(0)
+        self._seq = last
         self._snapshot_seq = after
-        return engine, skipped
+        return engine, folded
 
     async def _latest_snapshot(self) -> Snapshot | None:
         if self._snapshots is None:

@@ -3,9 +3,9 @@ snapshot's positions) up to its end, merged by fact number into the order they h
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -23,14 +23,55 @@ Positions = dict[tuple[str, int], int]
 READ_SLICE = 2000  # records decoded between two turns of the event loop (heartbeats)
 
 
-@dataclass(slots=True)
-class FactsRead:
-    """The facts after the start positions, ordered by `seq`, and where each partition ended."""
+class FactStream:
+    """The facts after the start positions, one by one in `seq` order, up to `ends`.
 
-    facts: list[Event] = field(default_factory=list)
-    ends: Positions = field(default_factory=dict)
-    records: int = 0
-    seconds: float = 0.0
+    Each partition holds its facts in `seq` order (one writer, in order), so a k-way merge of
+    the partitions gives the order they happened in, holding only what was fetched ahead.
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> None:
+        self._consumer = consumer
+        self._ends = ends
+        self._reader = Reader(types=FACT_TYPES)
+        self.records = 0
+
+    @property
+    def ends(self) -> Positions:
+        return {(tp.topic, tp.partition): end for tp, end in self._ends.items()}
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        buffers: dict[TopicPartition, deque[Event]] = {tp: deque() for tp in self._ends}
+        fetching = {tp for tp in self._ends if await self._consumer.position(tp) < self._ends[tp]}
+        while True:
+            waiting_on = fetching | {tp for tp, facts in buffers.items() if facts}
+            while waiting_on and all(buffers[tp] for tp in waiting_on):
+                first = min(waiting_on, key=lambda tp: buffers[tp][0].seq)  # type: ignore[attr-defined]
+                yield buffers[first].popleft()
+                if not buffers[first] and first not in fetching:
+                    waiting_on.discard(first)
+            if not fetching:
+                return
+            await self._fetch(buffers, fetching)
+            fetching = {tp for tp in fetching if await self._consumer.position(tp) < self._ends[tp]}
+
+    async def _fetch(
+        self, buffers: dict[TopicPartition, deque[Event]], fetching: set[TopicPartition]
+    ) -> None:
+        polled = await self._consumer.getmany(*fetching, timeout_ms=200, max_records=READ_SLICE)
+        records = [
+            r
+            for r in raw_records(polled)
+            if r.offset < self._ends[TopicPartition(r.topic, r.partition)]
+        ]
+        self.records += len(records)
+        batch, failed = self._reader.read(records)
+        for failure in failed:
+            log.error("routing_fact_unreadable", topic=failure.topic, reason=failure.reason)
+        for envelope in batch.envelopes:
+            assert envelope.position is not None
+            where = TopicPartition(envelope.position.topic, envelope.position.partition)
+            buffers[where].append(envelope.data)
 
 
 class FactReader:
@@ -56,8 +97,11 @@ class FactReader:
             for partition in await partitions_of(self._bootstrap, topic)
         ]
 
-    async def read(self, start: Mapping[tuple[str, int], int] | None = None) -> FactsRead:
-        began = time.monotonic()
+    @contextlib.asynccontextmanager
+    async def stream(
+        self, start: Mapping[tuple[str, int], int] | None = None
+    ) -> AsyncIterator[FactStream]:
+        """The facts from `start` (default: the beginning) to the log's end as of now."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=None,
@@ -67,34 +111,10 @@ class FactReader:
         )
         await consumer.start()
         try:
-            found = await self._read(consumer, dict(start or {}))
+            assigned = await self._partitions()
+            consumer.assign(assigned)
+            for tp in assigned:
+                consumer.seek(tp, dict(start or {}).get((tp.topic, tp.partition), 0))
+            yield FactStream(consumer, dict(await consumer.end_offsets(assigned)))
         finally:
             await consumer.stop()
-        found.facts.sort(key=lambda fact: fact.seq)  # type: ignore[attr-defined]
-        found.seconds = time.monotonic() - began
-        log.info("routing_facts_read", facts=len(found.facts), records=found.records)
-        return found
-
-    async def _read(self, consumer: AIOKafkaConsumer, start: Positions) -> FactsRead:
-        assigned = await self._partitions()
-        consumer.assign(assigned)
-        for tp in assigned:
-            consumer.seek(tp, start.get((tp.topic, tp.partition), 0))
-        ends = await consumer.end_offsets(assigned)
-        found = FactsRead(ends={(tp.topic, tp.partition): end for tp, end in ends.items()})
-        reader = Reader(types=FACT_TYPES)
-        pending = {tp for tp in assigned if await consumer.position(tp) < ends[tp]}
-        while pending:
-            polled = await consumer.getmany(*pending, timeout_ms=200, max_records=READ_SLICE)
-            records = [
-                r
-                for r in raw_records(polled)
-                if r.offset < ends[TopicPartition(r.topic, r.partition)]
-            ]
-            found.records += len(records)
-            batch, failed = reader.read(records)
-            for failure in failed:
-                log.error("routing_fact_unreadable", topic=failure.topic, reason=failure.reason)
-            found.facts.extend(envelope.data for envelope in batch.envelopes)
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-        return found
