@@ -14,12 +14,9 @@ from callcenter_events.models.calls import CallQueued
 
 from routing.domain import decisions as fx
 from routing.domain.model import (
-    AgentStatus,
     EscalationStep,
     Offer,
     Policy,
-    Presence,
-    Selection,
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -83,7 +80,7 @@ def _offered(made: fx.OfferMade, seq: int) -> ev.CallOffered:
         **_offer(made.offer),
         step=decision.step,
         requirements=decision.requirements,
-        selection=ev.Selection(decision.selection.value),
+        selection=decision.selection,
         candidates=[  # built from the engine's own values: no validation needed
             ev.CandidateRecord.model_construct(
                 agent_id=c.agent_id, eligible=c.eligible, score=c.score, reason=c.reason
@@ -100,8 +97,8 @@ def _status_changed(changed: fx.AgentChanged, seq: int) -> ev.AgentStatusChanged
     return ev.AgentStatusChanged(
         seq=seq,
         agent_id=changed.agent_id,
-        status=ev.AgentStatus(changed.status.value),
-        presence=ev.Presence(changed.presence.value),
+        status=changed.status,
+        presence=changed.presence,
         change=ev.AgentChange(changed.change),
         reason=changed.reason,
         call_id=changed.call_id,
@@ -153,7 +150,7 @@ def policy_event(tenant_id: str, policy: Policy, at: float, seq: int) -> ev.Rout
     return ev.RoutingPolicySet(
         seq=seq,
         tenant_id=tenant_id,
-        selection=ev.Selection(policy.selection.value),
+        selection=policy.selection,
         offer_timeout_s=policy.offer_timeout_s,
         escalation=[
             ev.EscalationStepRecord(
@@ -170,7 +167,7 @@ def policy_event(tenant_id: str, policy: Policy, at: float, seq: int) -> ev.Rout
 
 def policy_of(event: ev.RoutingPolicySet) -> Policy:
     return Policy(
-        selection=Selection(event.selection.value),
+        selection=event.selection,
         offer_timeout_s=event.offer_timeout_s,
         escalation=tuple(
             EscalationStep(step.after_s, frozenset(step.drop_skills), dict(step.min_levels))
@@ -198,11 +195,11 @@ def effect_of(event: Event) -> fx.Effect:
     if isinstance(event, ev.AgentStatusChanged):
         return fx.AgentChanged(
             event.agent_id,
-            AgentStatus(event.status.value),
+            event.status,
             event.reason,
             seconds(event.changed_at),
             event.change.value,
-            Presence(event.presence.value),
+            event.presence,
             event.call_id,
         )
     return _call_or_profile_effect(event)
@@ -225,7 +222,7 @@ def _made(event: ev.CallOffered) -> fx.OfferMade:
         offer_id=event.offer_id,
         step=event.step,
         requirements=dict(event.requirements),
-        selection=Selection(event.selection.value),
+        selection=event.selection,
         candidates=tuple(
             fx.Candidate(c.agent_id, c.eligible, c.score, c.reason) for c in event.candidates
         ),

@@ -8,32 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+
+# The event contract's values, used as they are (and offered to the domain's modules).
+from callcenter_events.models.routing import AgentStatus, Presence, Selection
 
 Requirements = dict[str, int]
-
-
-class Presence(StrEnum):
-    """What the agent said (or the heartbeat decided): may they get offers at all?"""
-
-    OFFLINE = "offline"
-    AVAILABLE = "available"
-    AWAY = "away"
-
-
-class AgentStatus(StrEnum):
-    """What an agent is doing, as shown: presence, or on a call, or wrapping one up."""
-
-    OFFLINE = "offline"
-    AVAILABLE = "available"
-    AWAY = "away"
-    ON_CALL = "on_call"
-    WRAP_UP = "wrap_up"
-
-
-class Selection(StrEnum):
-    LONGEST_IDLE = "longest_idle"
-    BEST_SKILL = "best_skill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +91,17 @@ class WaitingCall:
     step: int = 0
     declined_by: set[str] = field(default_factory=set)
     offer: Offer | None = None
+
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "Agent",
+    "AgentStatus",
+    "EscalationStep",
+    "Offer",
+    "Policy",
+    "Presence",
+    "Requirements",
+    "Selection",
+    "WaitingCall",
+]
