@@ -9,12 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from callcenter_events import Envelope, Event, utc_now, wrap
-from callcenter_events.models import ConsentGiven, ConsentWithdrawn, CustomerErased, CustomerUpdated
+from callcenter_events import utc_now
+from callcenter_events.models import CustomerErased
 from callcenter_events.privacy import SubjectRef, Vault
 from callcenter_events.store import in_db_thread
 from callcenter_service import Principal, ProblemError, SurveysReader, SurveysWriter
-from callcenter_service.correlation import current_correlation_id
 from callcenter_service.idempotency import Claim
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
 from callcenter_service.projection import ProjectionRunner
@@ -23,6 +22,7 @@ from callcenter_service.writes import ensure_ready, idempotent_write
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from surveys.customer_events import CustomerWriter, envelope_of, recorded_by
 from surveys.customer_schemas import (
     ConsentHistory,
     ConsentRecord,
@@ -35,7 +35,6 @@ from surveys.customer_schemas import (
 )
 from surveys.customerstore import ConsentEntry, Customer, consent_history, customers_of
 
-SOURCE = "/callcenter/surveys"
 CATCH_UP_S = 2.0
 router = APIRouter(
     prefix="/v1/customers", tags=["customers"], responses=COMMON_PROBLEMS | problem_responses(409)
@@ -65,25 +64,10 @@ async def put_customer(
     """Create (201) or replace (200) a customer; a consent statement in it is recorded once."""
     ensure_ready(request)
     tenant = acting_tenant(request, caller, tenant_id)
-    vault = _vault(request)
-    customer = SubjectRef(tenant, "customer", customer_ref)
     existing = await _customer(request, tenant, customer_ref, wait=True)
-    event = CustomerUpdated(
-        tenant_id=tenant,
-        customer_ref=customer_ref,
-        phone=body.phone,
-        name=body.name,
-        language=body.language,
-        timezone=body.timezone,
-        segment=body.segment,
-        updated_at=utc_now(),
-    )
-    phone = SubjectRef(tenant, "phone", body.phone)
-    sealed, subject_id = await vault.seal_event(event, customer, overrides={"phone": phone})
-    envelopes = [_wrap(sealed, subject_id)]
-    if body.consent is not None and _changes(existing, body.consent):
-        consent = await _consent_event(request, tenant, customer_ref, body.consent, caller)
-        envelopes.append(consent)
+    current_consent = existing.marketing_consent if existing else None
+    writer = CustomerWriter(_vault(request), tenant, recorded_by(caller))
+    envelopes = await writer.customer(customer_ref, body, current_consent=current_consent)
     positions = await request.app.state.producer.publish_all(envelopes)
     response.status_code = 200 if existing else 201
     return Written(customer_ref=customer_ref, position=str(positions[-1]))
@@ -127,10 +111,10 @@ async def record_consent(
     if await _customer(request, tenant, customer_ref, wait=True) is None:
         raise ProblemError(404, "No such customer.")
 
+    writer = CustomerWriter(_vault(request), tenant, recorded_by(caller))
+
     async def write(claim: Claim) -> Written:
-        envelope = await _consent_event(
-            request, tenant, customer_ref, body, caller, event_id=claim.derived_id("consent")
-        )
+        envelope = await writer.consent(customer_ref, body, event_id=claim.derived_id("consent"))
         position = await request.app.state.producer.publish(envelope)
         return Written(customer_ref=customer_ref, position=str(position))
 
@@ -175,10 +159,10 @@ async def erase_customer(
         erasure_id=str(uuid.uuid4()),
         tenant_id=tenant,
         subject_ids=sorted(subjects),
-        requested_by=_who(caller),
+        requested_by=recorded_by(caller),
         erased_at=utc_now(),
     )
-    position = await request.app.state.producer.publish(_wrap(event, None))
+    position = await request.app.state.producer.publish(envelope_of(event, None))
     await vault.erase(event.subject_ids)
     return CustomerErasure(
         erasure_id=event.erasure_id, subjects=len(subjects), position=str(position)
@@ -211,14 +195,6 @@ def _projection(request: Request) -> ProjectionRunner:
     return runner
 
 
-def _who(caller: Principal) -> str:
-    return caller.key_id or "operator"
-
-
-def _wrap(event: Event, subject: str | None) -> Envelope:
-    return wrap(event, source=SOURCE, correlation_id=current_correlation_id(), data_subject=subject)
-
-
 async def _rows(request: Request, tenant: str, ref: str, *, wait: bool) -> list[Customer]:
     """The customer's rows (usually one), found through the subject ids of the reference."""
     vault = _vault(request)
@@ -246,43 +222,6 @@ async def _customer(
 async def customer_row(request: Request, tenant: str, ref: str) -> Customer | None:
     """The customer's current row, if there is one (waiting briefly for a fresh write)."""
     return await _customer(request, tenant, ref, wait=True)
-
-
-def _changes(existing: Customer | None, statement: ConsentStatement) -> bool:
-    return existing is None or existing.marketing_consent != statement.marketing_calls
-
-
-async def _consent_event(
-    request: Request,
-    tenant: str,
-    ref: str,
-    statement: ConsentStatement,
-    caller: Principal,
-    *,
-    event_id: str | None = None,
-) -> Envelope:
-    kind = ConsentGiven if statement.marketing_calls else ConsentWithdrawn
-    event = kind(
-        tenant_id=tenant,
-        customer_ref=ref,
-        purpose="marketing_calls",
-        source=statement.source,
-        wording=statement.wording,
-        campaign_id=statement.campaign_id,
-        at=statement.at,
-        recorded_at=utc_now(),
-        recorded_by=_who(caller),
-    )
-    sealed, subject_id = await _vault(request).seal_event(
-        event, SubjectRef(tenant, "customer", ref)
-    )
-    return wrap(
-        sealed,
-        source=SOURCE,
-        correlation_id=current_correlation_id(),
-        data_subject=subject_id,
-        event_id=event_id,
-    )
 
 
 def _record(entry: ConsentEntry) -> ConsentRecord:
