@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,7 +29,9 @@ def create_service_app(
     components: Sequence[Component],
     routers: Sequence[APIRouter],
     receives: frozenset[str] = frozenset(),
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
+    """The service's app; `body_limits` lifts the body-size limit for paths that stream."""
     configure_logging(name, settings.log_level)
     directory = DirectoryComponent(
         settings.kafka_bootstrap_servers, TENANTS.name(settings.topic_prefix)
@@ -59,7 +61,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.directory = directory
     app.state.rate_limiter = RateLimiter()
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, per_path=body_limits)
     app.add_middleware(CorrelationMiddleware)
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -13,19 +14,26 @@ from callcenter_service.problems import PROBLEM_JSON
 
 
 class BodySizeLimit:
-    """Pure ASGI: 413 (problem+json) for a body over `max_bytes`, declared or streamed."""
+    """Pure ASGI: 413 (problem+json) for a body over `max_bytes`, declared or streamed.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    `per_path` gives paths that read their body as a stream (an import) a limit of their own.
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, per_path: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = dict(per_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope["path"], self.max_bytes)
         declared = dict(scope.get("headers", ())).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
             return
         seen = 0
         refused = False
@@ -34,9 +42,9 @@ class BodySizeLimit:
             nonlocal seen, refused
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes and not refused:
+            if seen > limit and not refused:
                 refused = True
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
                 return {"type": "http.disconnect"}  # the app stops reading and gives up
             return message
 
@@ -46,13 +54,13 @@ class BodySizeLimit:
 
         await self.app(scope, counting_receive, guarded_send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = orjson.dumps(
             {
                 "type": "about:blank",
                 "title": "Content Too Large",
                 "status": 413,
-                "detail": f"The request body may be at most {self.max_bytes} bytes.",
+                "detail": f"The request body may be at most {limit} bytes.",
                 "instance": scope["path"],
             }
         )

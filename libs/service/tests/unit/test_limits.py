@@ -4,10 +4,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from callcenter_service import ServiceSettings, create_service_app
+from callcenter_service import ProblemError, ServiceSettings, create_service_app
 from callcenter_service.limits import RateLimiter
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 router = APIRouter()
 
@@ -21,11 +22,24 @@ async def post_note(note: Note) -> dict[str, int]:
     return {"length": len(note.text)}
 
 
+@router.post("/v1/notes/import")
+async def import_notes(request: Request) -> dict[str, int]:
+    try:
+        return {"length": sum([len(chunk) async for chunk in request.stream()])}
+    except ClientDisconnect:  # the limit cut the body off (or the client went away)
+        raise ProblemError(400, "The upload broke off.") from None
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     settings = ServiceSettings(max_body_bytes=2048, kafka_bootstrap_servers="127.0.0.1:1")
     app = create_service_app(
-        name="kit", description="t", settings=settings, components=[], routers=[router]
+        name="kit",
+        description="t",
+        settings=settings,
+        components=[],
+        routers=[router],
+        body_limits={"/v1/notes/import": 8192},
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://kit") as client:
@@ -53,6 +67,17 @@ async def test_a_streamed_large_body_is_413_too(client: httpx.AsyncClient) -> No
 
     answer = await client.post("/v1/notes", content=chunks())
     assert answer.status_code == 413
+
+
+async def test_a_streaming_path_has_a_limit_of_its_own(client: httpx.AsyncClient) -> None:
+    async def chunks(count: int) -> AsyncIterator[bytes]:
+        for _ in range(count):
+            yield b"z" * 1000
+
+    assert (await client.post("/v1/notes/import", content=chunks(5))).json() == {"length": 5000}
+    over = await client.post("/v1/notes/import", content=chunks(9))
+    assert over.status_code == 413
+    assert "8192 bytes" in over.json()["detail"]
 
 
 def test_the_bucket_allows_a_burst_then_the_rate() -> None:
