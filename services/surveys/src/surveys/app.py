@@ -17,6 +17,8 @@ from fastapi import FastAPI
 from surveys.customers_api import router as customers_router
 from surveys.customerstore import CustomerProjection
 from surveys.handlers import CallFollower
+from surveys.import_api import IMPORT_PATH
+from surveys.import_api import router as import_router
 from surveys.settings import SurveysSettings
 from surveys.surveys_api import router as surveys_router
 from surveys.surveystore import SurveyProjection
@@ -57,10 +59,11 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
             ConsumerComponent(calls),
             shredder(settings, producer, keys.vault, service="surveys"),
         ],
-        routers=[customers_router, surveys_router],
+        routers=[customers_router, import_router, surveys_router],
         receives=CustomerProjection.types
         | SurveyProjection.types
         | frozenset(s.event_type for s in REGISTRY.specs() if s.topic in (CALLS, ROUTING)),
+        body_limits={IMPORT_PATH: settings.max_import_bytes},
     )
     app.state.producer = producer
     app.state.idempotency = idempotency

@@ -14,3 +14,8 @@ class SurveysSettings(ServiceSettings):
         validation_alias=AliasChoices("SURVEYS_DATABASE_URL"),
         description="Surveys' own store (customers, consent ledger); never shared",
     )
+    max_import_bytes: int = Field(
+        2 * 1024**3,
+        ge=1024,
+        description="The largest customer list `POST /v1/customers/import` reads (streamed)",
+    )
