@@ -146,6 +146,11 @@ def insert_new(session: Session, table: Any, rows: Sequence[Mapping[str, Any]]) 
     )
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A datetime read back from a store, aware: SQLite hands back naive ones, stored as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _sqlite_value(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is not None:

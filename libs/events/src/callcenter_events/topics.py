@@ -102,6 +102,14 @@ ROUTING_OWNER: Final = Topic(
     partitions=1,
 )
 
+DIALER_OWNER: Final = Topic(
+    base_name="callcenter.dialer-owner.v1",
+    partition_key="none",
+    ordering="none: the member of the consumer group `surveys.dialer` holding its one "
+    "partition is the one surveys instance that places campaign calls",
+    partitions=1,
+)
+
 ALL_TOPICS: Final = (
     TENANTS,
     CALLS,
@@ -112,4 +120,5 @@ ALL_TOPICS: Final = (
     SUBJECT_KEYS,
     DEAD_LETTERS,
     ROUTING_OWNER,
+    DIALER_OWNER,
 )

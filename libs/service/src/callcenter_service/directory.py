@@ -14,7 +14,13 @@ import secrets
 from dataclasses import dataclass, field
 
 from callcenter_events import Envelope
-from callcenter_events.models import ApiKeyCreated, ApiKeyRevoked, Scope, TenantCreated
+from callcenter_events.models import (
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    Scope,
+    TenantCreated,
+    TenantSettingsChanged,
+)
 
 KEY_PATTERN = re.compile(r"^cck_([0-9a-f]{16})_[A-Za-z0-9_-]{20,}$")
 ALL_SCOPES = frozenset(scope.value for scope in Scope)
@@ -74,6 +80,9 @@ class TenantDirectory:
         event = envelope.data
         if isinstance(event, TenantCreated):
             self.tenants.setdefault(event.tenant_id, event)
+        elif isinstance(event, TenantSettingsChanged) and event.tenant_id in self.tenants:
+            tenant = self.tenants[event.tenant_id]
+            self.tenants[event.tenant_id] = tenant.model_copy(update={"settings": event.settings})
         elif isinstance(event, ApiKeyCreated):
             self.keys.setdefault(event.key_id, _api_key(event))
         elif isinstance(event, ApiKeyRevoked) and event.key_id in self.keys:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Annotated
 
@@ -16,7 +16,7 @@ import orjson
 from callcenter_events import Event, Position, utc_now, wrap
 from callcenter_events.models import CallAbandoned, CallEnded, CallWrappedUp
 from callcenter_events.privacy import Vault
-from callcenter_events.store import in_db_thread
+from callcenter_events.store import as_utc, in_db_thread
 from callcenter_service import CallsReader, CallsWriter, Principal, ProblemError
 from callcenter_service.correlation import current_correlation_id
 from callcenter_service.problems import COMMON_PROBLEMS, problem_responses
@@ -191,19 +191,14 @@ async def _transition(
 async def _view(request: Request, call: IntakeCall, timeline: list[TimelineEntry]) -> CallView:
     """The call as the API shows it: personal values opened (null once the person is erased)."""
     vault: Vault = request.app.state.vault
-    items = [TimelineItem(type=entry.type, time=_utc(entry.time)) for entry in timeline]
+    items = [TimelineItem(type=entry.type, time=as_utc(entry.time)) for entry in timeline]
     fields = call.model_dump() | {
-        "received_at": _utc(call.received_at),
+        "received_at": as_utc(call.received_at),
         "timeline": items,
         "caller_phone": await vault.reveal(call.caller_phone, "caller_phone"),
         "customer_ref": await vault.reveal(call.customer_ref, "customer_ref"),
     }
     return CallView.model_validate(fields)
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _encode_cursor(call: IntakeCall) -> str:

@@ -11,6 +11,7 @@ from callcenter_events.models import (
     Scope,
     TenantCreated,
     TenantSettings,
+    TenantSettingsChanged,
 )
 from callcenter_service import Caller, Operator, ProblemError
 from callcenter_service.directory import (
@@ -122,6 +123,18 @@ async def get_tenant(tenant_id: TenantId, request: Request, caller: Caller) -> T
         raise ProblemError(404, f"No tenant {tenant_id!r}.")
     tenant = _tenant(request, tenant_id)
     return Tenant(tenant_id=tenant.tenant_id, name=tenant.name, settings=tenant.settings)
+
+
+@router.put("/{tenant_id}/settings", response_model=Tenant)
+async def change_settings(
+    tenant_id: TenantId, body: TenantSettings, request: Request, operator: Operator
+) -> Tenant:
+    """Replace the tenant's settings (thresholds, post-call survey, wrap-up limit, rate limit)."""
+    ensure_ready(request)
+    tenant = _tenant(request, tenant_id)
+    event = TenantSettingsChanged(tenant_id=tenant_id, settings=body, changed_at=utc_now())
+    position = await publish_to_directory(request, event)
+    return Tenant(tenant_id=tenant_id, name=tenant.name, settings=body, position=str(position))
 
 
 @router.post("/{tenant_id}/api-keys", status_code=201, response_model=KeyCreated)

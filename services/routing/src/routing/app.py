@@ -6,6 +6,7 @@ from callcenter_events.consumer import EventConsumer
 from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
 from callcenter_events.topics import CALLS, ROUTING_OWNER
 from callcenter_service import create_service_app
+from callcenter_service.ownership import OwnerElection
 from callcenter_service.projection import ProjectionRunner
 from callcenter_service.runtime import ProducerComponent, StoreComponent
 from callcenter_service.wiring import event_consumer, event_producer
@@ -16,7 +17,6 @@ from routing.core import RoutingCore
 from routing.decision_store import DecisionProjection
 from routing.handlers import TYPES, RoutingHandlers
 from routing.owner import OwnerComponent
-from routing.ownership import OwnerElection
 from routing.policies_api import router as policies_router
 from routing.queues_api import router as queues_router
 from routing.replay import FactReader

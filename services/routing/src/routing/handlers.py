@@ -6,7 +6,13 @@ from collections.abc import Callable
 
 from callcenter_events import Batch, Envelope
 from callcenter_events.batch import TransientError
-from callcenter_events.models import CallAbandoned, CallEnded, CallReceived, CallWrappedUp
+from callcenter_events.models import (
+    CallAbandoned,
+    CallEnded,
+    CallReceived,
+    CallWrappedUp,
+    Direction,
+)
 from callcenter_service.directory import TenantDirectory
 
 from routing.core import Command, Order, RoutingCore, StaleStateError
@@ -57,7 +63,13 @@ class RoutingHandlers:
             call.call_id,
             call.tenant_id,
             call.priority,
-            requirements_of(call.tenant_id, call.language, call.topic, call.required_skills),
+            requirements_of(
+                call.tenant_id,
+                call.language,
+                call.topic,
+                call.required_skills,
+                outbound=call.direction is Direction.OUTBOUND,
+            ),
         )
         wrap_up_limit = self._wrap_up_limit(call.tenant_id)
 

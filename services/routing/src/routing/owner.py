@@ -9,9 +9,9 @@ from collections.abc import Callable
 import structlog
 from callcenter_events.consumer import EventConsumer
 from callcenter_events.producer import EventProducer
+from callcenter_service.ownership import OwnerElection
 
 from routing.core import REBUILD_RETRY_S, RoutingCore
-from routing.ownership import OwnerElection
 
 log = structlog.get_logger(__name__)
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from callcenter_events.store import in_db_thread
+from callcenter_events.store import as_utc, in_db_thread
 from callcenter_service import CallsReader, ProblemError
 from callcenter_service.problems import COMMON_PROBLEMS
 from callcenter_service.projection import ProjectionRunner
@@ -89,22 +88,17 @@ async def call_routing(
     return CallRouting(
         call_id=call.call_id,
         tenant_id=call.tenant_id,
-        queued_at=_utc(call.queued_at),
+        queued_at=as_utc(call.queued_at),
         decisions=[
             DecisionView(
-                time=_utc(row.offered_at),
+                time=as_utc(row.offered_at),
                 offer_id=row.offer_id,
                 agent_id=row.agent_id,
                 step=row.step,
                 outcome=row.outcome,
-                closed_at=_utc(row.closed_at) if row.closed_at else None,
+                closed_at=as_utc(row.closed_at) if row.closed_at else None,
                 **orjson.loads(row.record),
             )
             for row in recorded
         ],
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -14,11 +14,15 @@ from callcenter_service.runtime import ConsumerComponent, ProducerComponent, Sto
 from callcenter_service.wiring import event_consumer, event_producer
 from fastapi import FastAPI
 
+from surveys.campaigns_api import router as campaigns_router
+from surveys.campaignstore import CampaignProjection
 from surveys.customers_api import router as customers_router
 from surveys.customerstore import CustomerProjection
+from surveys.dialer import Dialer, DialerComponent
 from surveys.handlers import CallFollower
 from surveys.import_api import IMPORT_PATH
 from surveys.import_api import router as import_router
+from surveys.invitations_api import router as invitations_router
 from surveys.settings import SurveysSettings
 from surveys.surveys_api import router as surveys_router
 from surveys.surveystore import SurveyProjection
@@ -37,7 +41,11 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
     surveys = ProjectionRunner(
         ProjectionStore(engine, SurveyProjection()), settings, producer, service="surveys"
     )
-    follower = CallFollower()
+    campaigns = ProjectionRunner(
+        ProjectionStore(engine, CampaignProjection()), settings, producer, service="surveys"
+    )
+    dialer = DialerComponent(Dialer(campaigns, producer), settings)
+    follower = CallFollower(engine, lambda: app.state.directory.directory, producer)
     calls = event_consumer(
         settings,
         group="surveys",
@@ -56,12 +64,22 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
             keys,
             customers.component,
             surveys.component,
+            campaigns.component,
+            StoreComponent("follower", follower.create_tables),
             ConsumerComponent(calls),
+            dialer,
             shredder(settings, producer, keys.vault, service="surveys"),
         ],
-        routers=[customers_router, import_router, surveys_router],
+        routers=[
+            customers_router,
+            import_router,
+            surveys_router,
+            campaigns_router,
+            invitations_router,
+        ],
         receives=CustomerProjection.types
         | SurveyProjection.types
+        | CampaignProjection.types
         | frozenset(s.event_type for s in REGISTRY.specs() if s.topic in (CALLS, ROUTING)),
         body_limits={IMPORT_PATH: settings.max_import_bytes},
     )
@@ -70,5 +88,7 @@ def create_app(settings: SurveysSettings | None = None) -> FastAPI:
     app.state.vault = keys.vault
     app.state.customers = customers
     app.state.surveys = surveys
+    app.state.campaigns = campaigns
+    app.state.dialer = dialer
     app.state.follower = follower
     return app

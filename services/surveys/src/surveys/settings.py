@@ -19,3 +19,6 @@ class SurveysSettings(ServiceSettings):
         ge=1024,
         description="The largest customer list `POST /v1/customers/import` reads (streamed)",
     )
+    dial_interval_s: float = Field(
+        1.0, gt=0, le=60, description="How often the dialer looks for calls that fit"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import orjson
@@ -20,6 +21,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from surveys.answers import check_answers
+from surveys.campaignreads import campaign_of_call
 from surveys.customers_api import customer_row
 from surveys.survey_schemas import (
     ResponseCreate,
@@ -28,7 +30,7 @@ from surveys.survey_schemas import (
     SurveyCreated,
     SurveyView,
 )
-from surveys.surveystore import SurveyVersion, call_subject, latest_version
+from surveys.surveystore import SurveyVersion, call_subject, invitation, latest_version
 
 SOURCE = "/callcenter/surveys"
 CATCH_UP_S = 2.0
@@ -82,28 +84,36 @@ async def get_survey(
 async def answer_survey(
     survey_id: SurveyId, body: ResponseCreate, request: Request, caller: SurveysWriter
 ) -> ResponseCreated | JSONResponse:
-    """A response, checked against the survey's latest version; 422 names each bad answer."""
+    """A response, checked against the survey version it answers; 422 names each bad answer.
+
+    With `invitation_id` it answers that post-call invitation (once: 409 after), against the
+    version invited to; the call of a campaign ties it to the campaign.
+    """
     ensure_ready(request)
     survey = await _survey(request, caller, survey_id)
+    link = await _link(request, survey, body)
+    if link.version != survey.version:
+        survey = await _survey(request, caller, survey_id, link.version)
     checked = check_answers([_question(q) for q in survey.questions], body.answers)
     if checked.problems:
         raise ProblemError(422, "; ".join(checked.problems), code="invalid_answers")
-    subject = await _respondent(request, survey.tenant_id, body)
 
     async def write(claim: Claim) -> ResponseCreated:
         event = SurveyAnswered(
-            response_id=claim.derived_id("response"),
+            response_id=link.response_id or claim.derived_id("response"),
             tenant_id=survey.tenant_id,
             survey_id=survey_id,
             version=survey.version,
-            call_id=body.call_id,
+            call_id=link.call_id,
             customer_ref=body.customer_ref,
+            campaign_id=link.campaign_id,
+            invitation_id=body.invitation_id,
             answers=checked.scores,
             text_answers=orjson.dumps(checked.texts).decode() if checked.texts else None,
             segment=await _segment(request, survey.tenant_id, body.customer_ref),
             answered_at=utc_now(),
         )
-        envelope = await _sealed(request, event, subject, claim.derived_id("survey.answered"))
+        envelope = await _sealed(request, event, link.subject, claim.derived_id("survey.answered"))
         position = await request.app.state.producer.publish(envelope)
         return ResponseCreated(
             response_id=event.response_id,
@@ -160,21 +170,68 @@ def _question(raw: dict[str, object]) -> Question:
     return Question.model_validate(raw)
 
 
-async def _respondent(request: Request, tenant: str, body: ResponseCreate) -> SubjectRef | str:
-    """Whose answer this is: the customer named, or the caller of the call named."""
-    if body.customer_ref is not None:
-        return SubjectRef(tenant, "customer", body.customer_ref)
-    if body.call_id is not None:
-        engine = _projection(request).store.engine
-        call = await in_db_thread(engine, call_subject, engine, body.call_id)
-        if call is None and await _projection(request).catch_up(CATCH_UP_S):
-            call = await in_db_thread(engine, call_subject, engine, body.call_id)
-        if call is None or call.tenant_id != tenant or call.data_subject is None:
-            raise ProblemError(404, f"No call {body.call_id!r}.")
-        return call.data_subject
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Who answered, on which call, for which campaign, and which version they were asked."""
+
+    subject: SubjectRef | str
+    version: int
+    call_id: str | None = None
+    campaign_id: str | None = None
+    response_id: str | None = None  # fixed for an invitation: a second answer counts once
+
+
+async def _link(request: Request, survey: SurveyVersion, body: ResponseCreate) -> Link:
     if body.invitation_id is not None:
-        raise ProblemError(404, f"No invitation {body.invitation_id!r}.")
-    raise ProblemError(422, "Name the `call_id` or the `customer_ref` the response belongs to.")
+        return await _invited(request, survey, body)
+    if body.call_id is not None:
+        subject: SubjectRef | str = await _caller_of(request, survey.tenant_id, body.call_id)
+        if body.customer_ref is not None:
+            subject = SubjectRef(survey.tenant_id, "customer", body.customer_ref)
+        campaign_id = await _campaign_of(request, survey, body.call_id)
+        return Link(subject, survey.version, body.call_id, campaign_id)
+    if body.customer_ref is not None:
+        subject = SubjectRef(survey.tenant_id, "customer", body.customer_ref)
+        return Link(subject, survey.version)
+    raise ProblemError(
+        422, "Name the `call_id`, the `customer_ref` or the `invitation_id` it belongs to."
+    )
+
+
+async def _invited(request: Request, survey: SurveyVersion, body: ResponseCreate) -> Link:
+    engine = _projection(request).store.engine
+    wanted = body.invitation_id or ""
+    await _projection(request).catch_up(CATCH_UP_S)  # an answer given just before shows
+    found = await in_db_thread(engine, invitation, engine, wanted)
+    if found is None or found.tenant_id != survey.tenant_id or found.survey_id != survey.survey_id:
+        raise ProblemError(404, f"No invitation {wanted!r} to this survey.")
+    if found.response_id is not None:
+        raise ProblemError(409, "The invitation is answered already.", code="answered")
+    if body.call_id is not None and body.call_id != found.call_id:
+        raise ProblemError(422, "`call_id` is not the call the invitation followed.")
+    subject = found.data_subject or await _caller_of(request, survey.tenant_id, found.call_id)
+    return Link(subject, found.version, found.call_id, response_id=f"{wanted}.response")
+
+
+async def _caller_of(request: Request, tenant: str, call_id: str) -> str:
+    """The data subject of the call's caller; 404 for a call unknown to this tenant."""
+    engine = _projection(request).store.engine
+    call = await in_db_thread(engine, call_subject, engine, call_id)
+    if call is None and await _projection(request).catch_up(CATCH_UP_S):
+        call = await in_db_thread(engine, call_subject, engine, call_id)
+    if call is None or call.tenant_id != tenant or call.data_subject is None:
+        raise ProblemError(404, f"No call {call_id!r}.")
+    return call.data_subject
+
+
+async def _campaign_of(request: Request, survey: SurveyVersion, call_id: str) -> str | None:
+    """The campaign that placed the call, if it asks this survey."""
+    runner: ProjectionRunner = request.app.state.campaigns
+    engine = runner.store.engine
+    placed = await in_db_thread(engine, campaign_of_call, engine, call_id)
+    if placed is None or placed.survey_id != survey.survey_id:
+        return None
+    return placed.campaign_id
 
 
 async def _segment(request: Request, tenant: str, customer_ref: str | None) -> dict[str, object]:

@@ -14,7 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from callcenter_events import Envelope
-from callcenter_events.models import CallReceived, SubjectsErased, SurveyAnswered, SurveyDefined
+from callcenter_events.models import (
+    CallReceived,
+    SubjectsErased,
+    SurveyAnswered,
+    SurveyDefined,
+    SurveyInvited,
+)
 from callcenter_events.store import upsert
 from callcenter_events.topics import CALLS, PRIVACY, SURVEYS, Topic
 from sqlalchemy import JSON, Column, Engine, update
@@ -59,12 +65,35 @@ class CallSubject(SQLModel, table=True):
     data_subject: str | None = None
 
 
+class Invitation(SQLModel, table=True):
+    """A post-call survey invitation, and the response that answered it (once)."""
+
+    __tablename__ = "surveys_invitations"
+
+    invitation_id: str = Field(primary_key=True)
+    tenant_id: str
+    survey_id: str
+    version: int
+    call_id: str
+    data_subject: str | None = None
+    invited_at: datetime
+    response_id: str | None = None
+
+
 _VERSIONS: Any = SurveyVersion.__table__  # type: ignore[attr-defined]
 _RESPONSES: Any = Response.__table__  # type: ignore[attr-defined]
 _CALLS: Any = CallSubject.__table__  # type: ignore[attr-defined]
 _ERASED: Any = ErasedSubject.__table__  # type: ignore[attr-defined]
+_INVITATIONS: Any = Invitation.__table__  # type: ignore[attr-defined]
 TYPES = frozenset(
-    {"survey.defined", "survey.answered", "call.received", "caller.erased", "customer.erased"}
+    {
+        "survey.defined",
+        "survey.answered",
+        "survey.invited",
+        "call.received",
+        "caller.erased",
+        "customer.erased",
+    }
 )
 
 
@@ -75,7 +104,9 @@ class SurveyProjection:
     topics: tuple[Topic, ...] = (SURVEYS, CALLS, PRIVACY)
 
     def create_tables(self, engine: Engine) -> None:
-        SQLModel.metadata.create_all(engine, tables=[_VERSIONS, _RESPONSES, _CALLS, _ERASED])
+        SQLModel.metadata.create_all(
+            engine, tables=[_VERSIONS, _RESPONSES, _CALLS, _ERASED, _INVITATIONS]
+        )
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
         calls = [_call_row(e) for e in envelopes if isinstance(e.data, CallReceived)]
@@ -84,6 +115,9 @@ class SurveyProjection:
         upsert(session, _VERSIONS, versions, keys=["survey_id", "version"])
         responses = [_response_row(e) for e in envelopes if isinstance(e.data, SurveyAnswered)]
         upsert(session, _RESPONSES, _without_erased(session, responses), keys=["response_id"])
+        invited = [_invitation_row(e) for e in envelopes if isinstance(e.data, SurveyInvited)]
+        upsert(session, _INVITATIONS, invited, keys=["invitation_id"])
+        _answer_invitations(session, envelopes)
         _blank_erased(session, envelopes)
 
 
@@ -96,6 +130,35 @@ def _blank_erased(session: Session, envelopes: Sequence[Envelope]) -> None:
     session.execute(
         update(_RESPONSES).where(_RESPONSES.c.subject_id.in_(erased)).values(text_answers=None)
     )
+
+
+def _invitation_row(envelope: Envelope) -> dict[str, Any]:
+    event = envelope.data
+    assert isinstance(event, SurveyInvited)
+    return {
+        "invitation_id": event.invitation_id,
+        "tenant_id": event.tenant_id,
+        "survey_id": event.survey_id,
+        "version": event.version,
+        "call_id": event.call_id,
+        "data_subject": envelope.data_subject,
+        "invited_at": event.invited_at,
+    }
+
+
+def _answer_invitations(session: Session, envelopes: Sequence[Envelope]) -> None:
+    """The first response to an invitation answers it."""
+    for envelope in envelopes:
+        event = envelope.data
+        if isinstance(event, SurveyAnswered) and event.invitation_id:
+            session.execute(
+                update(_INVITATIONS)
+                .where(
+                    _INVITATIONS.c.invitation_id == event.invitation_id,
+                    _INVITATIONS.c.response_id.is_(None),
+                )
+                .values(response_id=event.response_id)
+            )
 
 
 def _call_row(envelope: Envelope) -> dict[str, Any]:
@@ -166,3 +229,14 @@ def latest_version(
 def call_subject(engine: Engine, call_id: str) -> CallSubject | None:
     with Session(engine) as session:
         return session.get(CallSubject, call_id)
+
+
+def invitation(engine: Engine, invitation_id: str) -> Invitation | None:
+    with Session(engine) as session:
+        return session.get(Invitation, invitation_id)
+
+
+def invitations_of_call(engine: Engine, call_id: str) -> list[Invitation]:
+    with Session(engine) as session:
+        statement = select(Invitation).where(col(Invitation.call_id) == call_id)
+        return list(session.exec(statement).all())

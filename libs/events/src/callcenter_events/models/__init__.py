@@ -10,6 +10,14 @@ from callcenter_events.models.calls import (
     HangupBy,
     Outcome,
 )
+from callcenter_events.models.campaigns import (
+    CallingWindow,
+    CampaignCreated,
+    CampaignRules,
+    CampaignStopped,
+    OutboundCallRequested,
+    SurveyInvited,
+)
 from callcenter_events.models.customers import (
     ConsentChange,
     ConsentGiven,
@@ -51,6 +59,7 @@ from callcenter_events.models.tenants import (
     Scope,
     TenantCreated,
     TenantSettings,
+    TenantSettingsChanged,
 )
 
 __all__ = [
@@ -70,6 +79,10 @@ __all__ = [
     "CallReceived",
     "CallWrappedUp",
     "CallerErased",
+    "CallingWindow",
+    "CampaignCreated",
+    "CampaignRules",
+    "CampaignStopped",
     "CandidateRecord",
     "ConsentChange",
     "ConsentGiven",
@@ -83,6 +96,7 @@ __all__ = [
     "OfferMissed",
     "OfferRejected",
     "OfferWithdrawn",
+    "OutboundCallRequested",
     "Outcome",
     "Presence",
     "Question",
@@ -95,7 +109,9 @@ __all__ = [
     "SubjectsErased",
     "SurveyAnswered",
     "SurveyDefined",
+    "SurveyInvited",
     "SurveyKind",
     "TenantCreated",
     "TenantSettings",
+    "TenantSettingsChanged",
 ]

@@ -97,6 +97,8 @@ class SurveyAnswered(Event):
     version: int
     call_id: str | None = None
     customer_ref: PersonalStr | None = None
+    campaign_id: str | None = Field(None, description="The campaign whose call it answered")
+    invitation_id: str | None = Field(None, description="The post-call invitation it answers")
     answers: dict[str, AnswerValue] = Field(description="Scores and choices; no free text")
     text_answers: PersonalStr | None = Field(
         None, description="Sealed JSON object {question id: text}"

@@ -65,3 +65,14 @@ class ApiKeyRevoked(Event):
     tenant_id: str
     key_id: str
     revoked_at: datetime
+
+
+@REGISTRY.register(
+    "tenant.settings_changed", version=1, topic=TENANTS, key="tenant_id", owner="intake"
+)
+class TenantSettingsChanged(Event):
+    """The operator changed a tenant's settings; `settings` is the whole new set."""
+
+    tenant_id: str
+    settings: TenantSettings
+    changed_at: datetime

@@ -1,9 +1,10 @@
-"""One active owner of the agent pool: the member of a consumer group that holds one partition.
+"""One active owner among a service's instances: the member of a group that holds one partition.
 
-Every routing instance joins the group `routing.owner` on an empty one-partition topic. Kafka's
-group coordinator assigns that partition to exactly one live member: the owner. When the owner
-stops (its partition is revoked as it leaves) or dies (its session times out), the coordinator
-assigns the partition to a standby, which rebuilds routing's state from the log and takes over.
+Every instance joins a consumer group (routing's `routing.owner`, the surveys dialer's
+`surveys.dialer`) on an empty one-partition topic. Kafka's group coordinator assigns that
+partition to exactly one live member: the owner. When the owner stops (its partition is revoked
+as it leaves) or dies (its session times out), the coordinator assigns the partition to a
+standby, which takes over (routing rebuilds its state from the log first).
 
 The sticky assignor keeps the partition where it is when an instance joins. A rebalance still
 revokes it for a moment: the owner pauses (and flushes what it wrote), and resumes with its
@@ -24,7 +25,7 @@ from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitio
 from prometheus_client import Gauge
 
 log = structlog.get_logger(__name__)
-IS_OWNER = Gauge("callcenter_routing_owner", "1 while this instance owns the agent pool")
+IS_OWNER = Gauge("callcenter_owner", "1 while this instance is the active owner", ["group"])
 SESSION_TIMEOUT_MS = 6000  # the broker's smallest allowed: how long a dead owner holds on
 HEARTBEAT_INTERVAL_MS = 1000
 
@@ -41,6 +42,7 @@ class OwnerElection:
         on_paused: Callable[[bool], Awaitable[None]],
     ) -> None:
         self._topic = topic
+        self._group = group_id
         self._on_elected = on_elected
         self._on_deposed = on_deposed
         self._on_paused = on_paused
@@ -70,7 +72,7 @@ class OwnerElection:
         await consumer.start()
         consumer.subscribe([self._topic], listener=_Listener(self))
         self._consumer = consumer
-        self._task = asyncio.create_task(self._stay_in_group(), name="routing-owner-election")
+        self._task = asyncio.create_task(self._stay_in_group(), name=f"{self._group}-election")
 
     async def stop(self) -> None:
         """Step down (if owner) first, then leave the group: a standby takes over at once."""
@@ -96,8 +98,8 @@ class OwnerElection:
                 await self._on_paused(False)
             return
         self._owner = owner
-        IS_OWNER.set(1 if owner else 0)
-        log.info("routing_ownership", owner=owner)
+        IS_OWNER.labels(self._group).set(1 if owner else 0)
+        log.info("ownership", group=self._group, owner=owner)
         await (self._on_elected() if owner else self._on_deposed())
 
 

@@ -1,0 +1,382 @@
+"""The dialer's view of the log: campaigns, the people they may call, their calls, the agents.
+
+Built from the log alone, in the log's order, so a replay yields the same campaigns with the
+same targets: a campaign targets the tenant's customers its audience matched when it was
+created (in the surveys topic's order), and every matching customer written later. The people
+table repeats what the dialer needs of a customer (zone, language, latest consent, the sealed
+reference and number) because it must be in step with the campaigns, which the customers
+projection, consumed on its own, is not.
+
+Calls are rows keyed by call id, filled by whichever fact arrives first (the request on the
+surveys topic, intake's `call.received` on the calls topic); the call's end follows its
+`call.received` on the same partition. A target's history (attempts, last attempt, a call in
+progress, reached, completed) is recomputed from its calls, so the order of topics never matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from callcenter_events import Envelope
+from callcenter_events.models import (
+    AgentStatusChanged,
+    AgentUpdated,
+    CallAbandoned,
+    CallConnected,
+    CallEnded,
+    CallReceived,
+    CampaignCreated,
+    CampaignRules,
+    CampaignStopped,
+    ConsentChange,
+    ConsentGiven,
+    CustomerUpdated,
+    Direction,
+    OutboundCallRequested,
+    Outcome,
+    SubjectsErased,
+    SurveyAnswered,
+)
+from callcenter_events.privacy.sealing import is_sealed, subject_of
+from callcenter_events.store import as_utc, upsert
+from callcenter_events.topics import AGENTS, CALLS, PRIVACY, ROUTING, SURVEYS, Topic
+from sqlalchemy import JSON, Column, Engine, Index, func, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Field, Session, SQLModel
+
+from surveys.dialing.audience import in_audience
+from surveys.dialing.pacing import language_of
+
+
+class Campaign(SQLModel, table=True):
+    __tablename__ = "surveys_campaigns"
+
+    campaign_id: str = Field(primary_key=True)
+    tenant_id: str = Field(index=True)
+    name: str
+    survey_id: str
+    rules: dict[str, Any] = Field(sa_column=Column(JSON))
+    created_at: datetime
+    stopped_at: datetime | None = None
+
+    def campaign_rules(self) -> CampaignRules:
+        return CampaignRules.model_validate(self.rules)
+
+
+class Person(SQLModel, table=True):
+    """A customer as the dialer needs them; reference and number stay sealed."""
+
+    __tablename__ = "surveys_campaign_people"
+
+    tenant_id: str = Field(primary_key=True)
+    subject_id: str = Field(primary_key=True)
+    customer_ref: str | None = None
+    phone: str | None = None
+    phone_subject: str | None = Field(default=None, index=True)
+    language: str = ""
+    timezone: str = ""
+    segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    consent_granted: bool | None = None
+    consent_at: datetime | None = None
+    consent_recorded_at: datetime | None = None
+    consent_event_id: str | None = None
+    erased: bool = False
+
+
+class Target(SQLModel, table=True):
+    __tablename__ = "surveys_campaign_targets"
+
+    campaign_id: str = Field(primary_key=True)
+    subject_id: str = Field(primary_key=True)
+    tenant_id: str
+    seq: int
+    attempts: int = 0
+    last_attempt_at: datetime | None = None
+    calling_call_id: str | None = None
+    reached: bool = False
+    completed: bool = False
+
+
+class OutboundCall(SQLModel, table=True):
+    __tablename__ = "surveys_outbound_calls"
+    __table_args__ = (Index("ix_surveys_outbound_calls_person", "tenant_id", "subject_id"),)
+
+    call_id: str = Field(primary_key=True)
+    tenant_id: str
+    campaign_id: str | None = None
+    subject_id: str | None = None
+    language: str | None = None
+    attempt: int | None = None
+    requested_at: datetime | None = None
+    connected: bool = False
+    finished: bool = False
+    reached: bool = False
+    answered: bool = False
+
+
+class CampaignAgent(SQLModel, table=True):
+    __tablename__ = "surveys_campaign_agents"
+
+    agent_id: str = Field(primary_key=True)
+    skills: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str = "offline"
+
+
+CAMPAIGNS: Any = Campaign.__table__  # type: ignore[attr-defined]
+PEOPLE: Any = Person.__table__  # type: ignore[attr-defined]
+TARGETS: Any = Target.__table__  # type: ignore[attr-defined]
+CALLS_TABLE: Any = OutboundCall.__table__  # type: ignore[attr-defined]
+AGENTS_TABLE: Any = CampaignAgent.__table__  # type: ignore[attr-defined]
+TYPES = frozenset(
+    {
+        "customer.updated",
+        "consent.given",
+        "consent.withdrawn",
+        "caller.erased",
+        "customer.erased",
+        "campaign.created",
+        "campaign.stopped",
+        "outbound_call.requested",
+        "survey.answered",
+        "call.received",
+        "call.connected",
+        "call.abandoned",
+        "call.ended",
+        "agent.updated",
+        "agent.status_changed",
+    }
+)
+
+
+class CampaignProjection:
+    name: str = "surveys_campaigns"
+    version: int = 1
+    types: frozenset[str] = TYPES
+    topics: tuple[Topic, ...] = (SURVEYS, CALLS, ROUTING, AGENTS, PRIVACY)
+
+    def create_tables(self, engine: Engine) -> None:
+        tables = [CAMPAIGNS, PEOPLE, TARGETS, CALLS_TABLE, AGENTS_TABLE]
+        SQLModel.metadata.create_all(engine, tables=tables)
+
+    def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            _apply(session, envelope)
+
+
+def _apply(session: Session, envelope: Envelope) -> None:
+    data = envelope.data
+    if isinstance(data, CustomerUpdated | ConsentChange | SubjectsErased):
+        _people(session, envelope)
+        return
+    if isinstance(data, CampaignCreated):
+        _create_campaign(session, data)
+        return
+    if isinstance(data, CampaignStopped):
+        stop = update(CAMPAIGNS).where(CAMPAIGNS.c.campaign_id == data.campaign_id)
+        session.execute(stop.values(stopped_at=data.stopped_at))
+        return
+    if isinstance(data, AgentUpdated | AgentStatusChanged):
+        _agent(session, data)
+        return
+    call_id = _call_fact(session, envelope)
+    if call_id is not None:
+        _refresh_target_of(session, call_id)
+
+
+def _people(session: Session, envelope: Envelope) -> None:
+    data = envelope.data
+    if isinstance(data, CustomerUpdated) and envelope.data_subject:
+        _put_person(session, envelope.data_subject, data)
+    elif isinstance(data, ConsentChange) and envelope.data_subject:
+        _consent(session, envelope, data)
+    elif isinstance(data, SubjectsErased) and data.subject_ids:
+        ids = data.subject_ids
+        erase = update(PEOPLE).where(PEOPLE.c.subject_id.in_(ids))
+        session.execute(erase.values(erased=True, customer_ref=None, phone=None))
+        session.execute(update(PEOPLE).where(PEOPLE.c.phone_subject.in_(ids)).values(phone=None))
+
+
+def _put_person(session: Session, subject_id: str, event: CustomerUpdated) -> None:
+    row = {
+        "tenant_id": event.tenant_id,
+        "subject_id": subject_id,
+        "customer_ref": event.customer_ref,
+        "phone": event.phone,
+        "phone_subject": subject_of(event.phone) if is_sealed(event.phone) else None,
+        "language": event.language,
+        "timezone": event.timezone,
+        "segment": event.segment,
+    }
+    replace = [name for name in row if name not in ("tenant_id", "subject_id")]
+    upsert(session, PEOPLE, [row], keys=["tenant_id", "subject_id"], replace=replace)
+    erased = session.execute(
+        sa_select(PEOPLE.c.erased).where(
+            PEOPLE.c.tenant_id == event.tenant_id, PEOPLE.c.subject_id == subject_id
+        )
+    ).scalar()
+    if erased:  # an erased person's data, met again in a replay, is not kept
+        wipe = update(PEOPLE).where(PEOPLE.c.subject_id == subject_id)
+        session.execute(wipe.values(customer_ref=None, phone=None))
+    _enrol(session, event.tenant_id, subject_id, event.segment)
+
+
+def _consent(session: Session, envelope: Envelope, event: ConsentChange) -> None:
+    """Keep the latest statement by its date (then by when it was recorded)."""
+    subject_id = envelope.data_subject
+    key = (PEOPLE.c.tenant_id == event.tenant_id, PEOPLE.c.subject_id == subject_id)
+    upsert(
+        session,
+        PEOPLE,
+        [{"tenant_id": event.tenant_id, "subject_id": subject_id}],
+        keys=[
+            "tenant_id",
+            "subject_id",
+        ],
+    )
+    current = session.execute(
+        sa_select(PEOPLE.c.consent_at, PEOPLE.c.consent_recorded_at).where(*key)
+    ).one()
+    if current.consent_at is not None:
+        known = (as_utc(current.consent_at), as_utc(current.consent_recorded_at))
+        if known > (event.at, event.recorded_at):
+            return  # an older statement, reported late: the newer one stays in force
+    session.execute(
+        update(PEOPLE)
+        .where(*key)
+        .values(
+            consent_granted=isinstance(event, ConsentGiven),
+            consent_at=event.at,
+            consent_recorded_at=event.recorded_at,
+            consent_event_id=envelope.id,
+        )
+    )
+
+
+def _create_campaign(session: Session, event: CampaignCreated) -> None:
+    row = {
+        "campaign_id": event.campaign_id,
+        "tenant_id": event.tenant_id,
+        "name": event.name,
+        "survey_id": event.survey_id,
+        "rules": event.rules.model_dump(mode="json"),
+        "created_at": event.created_at,
+    }
+    upsert(session, CAMPAIGNS, [row], keys=["campaign_id"])
+    people = session.execute(
+        sa_select(PEOPLE.c.subject_id, PEOPLE.c.segment)
+        .where(PEOPLE.c.tenant_id == event.tenant_id, PEOPLE.c.erased.is_(False))
+        .order_by(PEOPLE.c.subject_id)
+    )
+    audience = event.rules.audience
+    chosen = [p.subject_id for p in people if in_audience(audience, p.segment or {})]
+    targets = [
+        {"campaign_id": event.campaign_id, "subject_id": s, "tenant_id": event.tenant_id, "seq": n}
+        for n, s in enumerate(chosen)
+    ]
+    upsert(session, TARGETS, targets, keys=["campaign_id", "subject_id"])
+
+
+def _enrol(session: Session, tenant_id: str, subject_id: str, segment: dict[str, Any]) -> None:
+    """A customer written after a campaign began joins it when its audience matches."""
+    campaigns = session.execute(
+        sa_select(CAMPAIGNS.c.campaign_id, CAMPAIGNS.c.rules).where(
+            CAMPAIGNS.c.tenant_id == tenant_id, CAMPAIGNS.c.stopped_at.is_(None)
+        )
+    ).all()
+    for campaign in campaigns:
+        if not in_audience(campaign.rules["audience"], segment):
+            continue
+        last = session.execute(
+            sa_select(func.max(TARGETS.c.seq)).where(TARGETS.c.campaign_id == campaign.campaign_id)
+        ).scalar()
+        row = {
+            "campaign_id": campaign.campaign_id,
+            "subject_id": subject_id,
+            "tenant_id": tenant_id,
+            "seq": (last if last is not None else -1) + 1,
+        }
+        upsert(session, TARGETS, [row], keys=["campaign_id", "subject_id"])
+
+
+def _agent(session: Session, event: AgentUpdated | AgentStatusChanged) -> None:
+    if isinstance(event, AgentUpdated):
+        row: dict[str, Any] = {"agent_id": event.agent_id, "skills": event.skills}
+        upsert(session, AGENTS_TABLE, [row], keys=["agent_id"], replace=["skills"])
+    else:
+        row = {"agent_id": event.agent_id, "status": event.status.value}
+        upsert(session, AGENTS_TABLE, [row], keys=["agent_id"], replace=["status"])
+
+
+def _call_fact(session: Session, envelope: Envelope) -> str | None:  # noqa: PLR0911
+    """Record what a fact says about an outbound call; the call's id if it said anything."""
+    data = envelope.data
+    if isinstance(data, OutboundCallRequested):
+        _requested(session, envelope, data)
+        return data.call_id
+    if isinstance(data, CallReceived):
+        if data.direction is not Direction.OUTBOUND:
+            return None
+        row = {"call_id": data.call_id, "tenant_id": data.tenant_id}
+        upsert(session, CALLS_TABLE, [row], keys=["call_id"])
+        return data.call_id
+    if isinstance(data, CallConnected):
+        return _mark(session, data.call_id, connected=True)
+    if isinstance(data, CallAbandoned):
+        return _mark(session, data.call_id, finished=True)
+    if isinstance(data, CallEnded):
+        reached = data.outcome in (None, Outcome.REACHED)
+        return _mark(session, data.call_id, finished=True, reached=reached)
+    if isinstance(data, SurveyAnswered) and data.campaign_id and data.call_id:
+        return _mark(session, data.call_id, answered=True)
+    return None
+
+
+def _requested(session: Session, envelope: Envelope, event: OutboundCallRequested) -> None:
+    row = {
+        "call_id": event.call_id,
+        "tenant_id": event.tenant_id,
+        "campaign_id": event.campaign_id,
+        "subject_id": envelope.data_subject,
+        "language": language_of(event.language),
+        "attempt": event.attempt,
+        "requested_at": event.requested_at,
+    }
+    replace = ["campaign_id", "subject_id", "language", "attempt", "requested_at"]
+    upsert(session, CALLS_TABLE, [row], keys=["call_id"], replace=replace)
+
+
+def _mark(session: Session, call_id: str, **values: bool) -> str | None:
+    result = session.execute(
+        update(CALLS_TABLE).where(CALLS_TABLE.c.call_id == call_id).values(**values)
+    )
+    return call_id if result.rowcount else None  # type: ignore[attr-defined]
+
+
+def _refresh_target_of(session: Session, call_id: str) -> None:
+    call = session.execute(
+        sa_select(CALLS_TABLE.c.campaign_id, CALLS_TABLE.c.subject_id).where(
+            CALLS_TABLE.c.call_id == call_id
+        )
+    ).one_or_none()
+    if call is None or call.campaign_id is None or call.subject_id is None:
+        return
+    calls = session.execute(
+        sa_select(CALLS_TABLE).where(
+            CALLS_TABLE.c.campaign_id == call.campaign_id,
+            CALLS_TABLE.c.subject_id == call.subject_id,
+        )
+    ).all()
+    running = [c.call_id for c in calls if not c.finished]
+    session.execute(
+        update(TARGETS)
+        .where(TARGETS.c.campaign_id == call.campaign_id, TARGETS.c.subject_id == call.subject_id)
+        .values(
+            attempts=len(calls),
+            last_attempt_at=max((c.requested_at for c in calls if c.requested_at), default=None),
+            calling_call_id=running[0] if running else None,
+            reached=any(c.reached for c in calls),
+            completed=any(c.answered for c in calls),
+        )
+    )
