@@ -64,10 +64,17 @@ cat >&2 <<MSG
     curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8002/v1/queues
     curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8002/v1/agents/demo-agent-0
     curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8002/v1/calls/<call_id>/routing
+  A survey campaign for acme-energy phones its consenting customers in the north and east
+  (three agents have the skill campaign and record the answers); after each acme-energy call
+  the caller gets the post-call survey. The campaign's progress (id printed below):
+    curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8003/v1/campaigns/<campaign_id>
   Ctrl-C stops everything.
 
 MSG
+export DEMO_SURVEYS_FILE="$RUN_DIR/demo_surveys.json"
 $UV run --frozen python "$REPO_ROOT/deploy/demo_agents.py" &
+PIDS+=("$!")
+$UV run --frozen python "$REPO_ROOT/deploy/demo_surveys.py" &
 PIDS+=("$!")
 $UV run --frozen python "$REPO_ROOT/deploy/demo_calls.py" &
 PIDS+=("$!")
