@@ -8,7 +8,7 @@ events after the erasure (another topic read first) keeps none of their data eit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -87,27 +87,93 @@ class CustomerProjection:
         SQLModel.metadata.create_all(engine, tables=[_CUSTOMERS, _LEDGER, _ERASED])
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
+        """The batch in runs between erasures, each run written a few statements at a time."""
+        run: list[Envelope] = []
         for envelope in envelopes:
             data = envelope.data
-            if isinstance(data, CustomerUpdated) and envelope.data_subject:
-                _update_customer(session, envelope.data_subject, data)
-            elif isinstance(data, ConsentChange) and envelope.data_subject:
-                _record_consent(session, envelope, data)
-            elif isinstance(data, SubjectsErased):
+            if isinstance(data, SubjectsErased):
+                _write_run(session, run)
+                run = []
                 _erase(session, data.subject_ids)
+            elif isinstance(data, CustomerUpdated | ConsentChange) and envelope.data_subject:
+                run.append(envelope)
+        _write_run(session, run)
+
+
+def _write_run(session: Session, run: list[Envelope]) -> None:
+    """Customers and consent statements, no erasure among them: the rows one event at a time
+    would leave, in a few statements (a projection that keeps up with an import)."""
+    if not run:
+        return
+    settled = _settled_statements(session, run)
+    updates = [(e.data_subject or "", e.data) for e in run if isinstance(e.data, CustomerUpdated)]
+    _update_customers(session, updates)
+    entries = [_ledger_entry(e, e.data) for e in run if isinstance(e.data, ConsentChange)]
+    upsert(session, _LEDGER, entries, keys=["event_id"])
+    _set_consent(session, settled)
+
+
+def _settled_statements(session: Session, run: list[Envelope]) -> dict[str, str]:
+    """Subject -> purpose of its last statement in the run, where that statement finds the
+    customer's row (there before the run, or written earlier in it); read before any write."""
+    first_update: dict[str, int] = {}
+    last_statement: dict[str, tuple[int, str]] = {}
+    for index, envelope in enumerate(run):
+        subject, data = envelope.data_subject or "", envelope.data
+        if isinstance(data, ConsentChange):
+            last_statement[subject] = (index, data.purpose)
+        else:
+            first_update.setdefault(subject, index)
+    if not last_statement:
+        return {}
+    present = _present(session, set(last_statement))
+    return {
+        subject: purpose
+        for subject, (index, purpose) in last_statement.items()
+        if subject in present or first_update.get(subject, index) < index
+    }
+
+
+def _present(session: Session, subject_ids: set[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(subject_ids):
+        query = sa_select(_CUSTOMERS.c.subject_id).where(_CUSTOMERS.c.subject_id.in_(chunk))
+        found |= set(session.execute(query).scalars())
+    return found
 
 
 def _erased(session: Session, subject_ids: set[str]) -> set[str]:
-    found = session.execute(
-        sa_select(_ERASED.c.subject_id).where(_ERASED.c.subject_id.in_(subject_ids))
-    )
-    return set(found.scalars())
+    found: set[str] = set()
+    for chunk in _chunks(subject_ids):
+        query = sa_select(_ERASED.c.subject_id).where(_ERASED.c.subject_id.in_(chunk))
+        found |= set(session.execute(query).scalars())
+    return found
 
 
-def _update_customer(session: Session, subject_id: str, event: CustomerUpdated) -> None:
-    phone_subject = subject_of(event.phone) if is_sealed(event.phone) else None
-    gone = _erased(session, {subject_id, *filter(None, [phone_subject])})
-    row = {
+def _chunks(ids: set[str], size: int = 500) -> Iterator[list[str]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def _phone_subject(event: CustomerUpdated) -> str | None:
+    return subject_of(event.phone) if is_sealed(event.phone) else None
+
+
+def _update_customers(session: Session, updates: list[tuple[str, CustomerUpdated]]) -> None:
+    if not updates:
+        return
+    phones = {phone for _, event in updates if (phone := _phone_subject(event))}
+    gone = _erased(session, {subject for subject, _ in updates} | phones)
+    rows = [_customer_row(subject, event, gone) for subject, event in updates]
+    replace = [k for k in rows[0] if k not in ("tenant_id", "subject_id")]
+    upsert(session, _CUSTOMERS, rows, keys=["tenant_id", "subject_id"], replace=replace)
+
+
+def _customer_row(subject_id: str, event: CustomerUpdated, gone: set[str]) -> dict[str, Any]:
+    """The row of a customer; nothing personal of an erased subject (met again in a replay)."""
+    phone_subject = _phone_subject(event)
+    return {
         "tenant_id": event.tenant_id,
         "subject_id": subject_id,
         "customer_ref": None if subject_id in gone else event.customer_ref,
@@ -120,16 +186,13 @@ def _update_customer(session: Session, subject_id: str, event: CustomerUpdated) 
         "erased": subject_id in gone,
         "updated_at": event.updated_at,
     }
-    replace = [k for k in row if k not in ("tenant_id", "subject_id")]
-    upsert(session, _CUSTOMERS, [row], keys=["tenant_id", "subject_id"], replace=replace)
 
 
-def _record_consent(session: Session, envelope: Envelope, event: ConsentChange) -> None:
-    subject_id = envelope.data_subject
-    entry = {
+def _ledger_entry(envelope: Envelope, event: ConsentChange) -> dict[str, Any]:
+    return {
         "event_id": envelope.id,
         "tenant_id": event.tenant_id,
-        "subject_id": subject_id,
+        "subject_id": envelope.data_subject,
         "purpose": event.purpose,
         "granted": isinstance(event, ConsentGiven),
         "source": event.source,
@@ -140,20 +203,29 @@ def _record_consent(session: Session, envelope: Envelope, event: ConsentChange) 
         "recorded_by": event.recorded_by,
         "position": str(envelope.position) if envelope.position else "",
     }
-    upsert(session, _LEDGER, [entry], keys=["event_id"])
-    latest = session.exec(
-        select(ConsentEntry)
-        .where(col(ConsentEntry.subject_id) == subject_id)
-        .where(col(ConsentEntry.purpose) == event.purpose)
-        .order_by(col(ConsentEntry.at).desc(), col(ConsentEntry.recorded_at).desc())
-        .limit(1)
-    ).first()
-    if latest is not None:
-        session.execute(
-            update(_CUSTOMERS)
-            .where(_CUSTOMERS.c.subject_id == subject_id)
-            .values(marketing_consent=latest.granted)
-        )
+
+
+def _set_consent(session: Session, settled: dict[str, str]) -> None:
+    """Each settled customer's consent: the ledger's latest statement (by its date, then by
+    when it was recorded) for the purpose."""
+    latest: dict[str, tuple[datetime, datetime, bool]] = {}
+    for chunk in _chunks(set(settled)):
+        query = sa_select(
+            _LEDGER.c.subject_id,
+            _LEDGER.c.purpose,
+            _LEDGER.c.at,
+            _LEDGER.c.recorded_at,
+            _LEDGER.c.granted,
+        ).where(_LEDGER.c.subject_id.in_(chunk))
+        for subject, purpose, at, recorded_at, granted in session.execute(query):
+            known = latest.get(subject)
+            if purpose == settled[subject] and (known is None or (at, recorded_at) > known[:2]):
+                latest[subject] = (at, recorded_at, granted)
+    for granted in (True, False):
+        subjects = {subject for subject, entry in latest.items() if entry[2] is granted}
+        for chunk in _chunks(subjects):
+            where = _CUSTOMERS.c.subject_id.in_(chunk)
+            session.execute(update(_CUSTOMERS).where(where).values(marketing_consent=granted))
 
 
 def _erase(session: Session, subject_ids: list[str]) -> None:
