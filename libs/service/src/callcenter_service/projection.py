@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from callcenter_events import Position
 from callcenter_events.consumer import BATCHING, EventConsumer
@@ -17,6 +18,8 @@ from callcenter_service.settings import ServiceSettings
 from callcenter_service.wiring import event_consumer
 
 POSITION_WAIT_S = 5.0
+CATCH_UP_S = 2.0
+T = TypeVar("T")
 
 
 class ProjectionRunner:
@@ -56,6 +59,18 @@ class ProjectionRunner:
                     headers={"Retry-After": "1"},
                 )
             await asyncio.sleep(0.02)
+
+    async def lookup(self, read: Callable[..., T], *args: Any) -> T:
+        """`read(engine, *args)`; if it finds nothing, catch up with the log and read again.
+
+        A write made a moment ago (here or in another instance) is found, without a
+        `min_position`; what is missing after the catch-up does not exist.
+        """
+        engine = self.store.engine
+        found = await in_db_thread(engine, read, engine, *args)
+        if not found and await self.catch_up(CATCH_UP_S):
+            found = await in_db_thread(engine, read, engine, *args)
+        return found
 
     async def catch_up(self, timeout: float) -> bool:
         """Wait (bounded) until everything in the log up to now is projected."""

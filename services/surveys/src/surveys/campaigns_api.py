@@ -33,7 +33,6 @@ from surveys.dialing.eligibility import EXCLUSIONS, Standing
 from surveys.surveystore import latest_version
 
 SOURCE = "/callcenter/surveys"
-CATCH_UP_S = 2.0
 router = APIRouter(
     prefix="/v1/campaigns", tags=["campaigns"], responses=COMMON_PROBLEMS | problem_responses(409)
 )
@@ -206,10 +205,7 @@ def _projection(request: Request) -> ProjectionRunner:
 
 async def _visible(request: Request, caller: Principal, campaign_id: str) -> Campaign:
     """The campaign if the caller may see it; 404 alike for unknown and foreign."""
-    engine = _projection(request).store.engine
-    found = await in_db_thread(engine, campaign, engine, campaign_id)
-    if found is None and await _projection(request).catch_up(CATCH_UP_S):
-        found = await in_db_thread(engine, campaign, engine, campaign_id)
+    found = await _projection(request).lookup(campaign, campaign_id)
     if found is None or not caller.sees(found.tenant_id):
         raise ProblemError(404, f"No campaign {campaign_id!r}.")
     return found
@@ -219,10 +215,7 @@ async def _campaign_survey(
     request: Request, caller: Principal, tenant: str, survey_id: str
 ) -> None:
     runner: ProjectionRunner = request.app.state.surveys
-    engine = runner.store.engine
-    found = await in_db_thread(engine, latest_version, engine, survey_id, None)
-    if found is None and await runner.catch_up(CATCH_UP_S):
-        found = await in_db_thread(engine, latest_version, engine, survey_id, None)
+    found = await runner.lookup(latest_version, survey_id, None)
     if found is None or found.tenant_id != tenant or not caller.sees(found.tenant_id):
         raise ProblemError(422, f"No survey {survey_id!r} of this tenant.", code="unknown_survey")
     if found.kind != SurveyKind.CAMPAIGN.value:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from callcenter_events.store import as_utc, in_db_thread
+from callcenter_events.store import as_utc
 from callcenter_service import SurveysReader
 from callcenter_service.problems import COMMON_PROBLEMS
 from callcenter_service.projection import ProjectionRunner
@@ -14,7 +14,6 @@ from pydantic import BaseModel
 
 from surveys.surveystore import Invitation, invitations_of_call
 
-CATCH_UP_S = 2.0
 router = APIRouter(prefix="/v1/invitations", tags=["surveys"], responses=COMMON_PROBLEMS)
 
 
@@ -39,10 +38,7 @@ async def list_invitations(
 ) -> InvitationList:
     """The invitations a completed call produced (the tenant's post-call survey); may be empty."""
     runner: ProjectionRunner = request.app.state.surveys
-    engine = runner.store.engine
-    found = await in_db_thread(engine, invitations_of_call, engine, call_id)
-    if not found and await runner.catch_up(CATCH_UP_S):
-        found = await in_db_thread(engine, invitations_of_call, engine, call_id)
+    found = await runner.lookup(invitations_of_call, call_id)
     return InvitationList(invitations=[_view(row) for row in found if caller.sees(row.tenant_id)])
 
 

@@ -157,10 +157,7 @@ async def _survey(
     request: Request, caller: Principal, survey_id: str, version: int | None = None
 ) -> SurveyVersion:
     """The survey if the caller may see it; 404 alike for unknown and foreign."""
-    engine = _projection(request).store.engine
-    found = await in_db_thread(engine, latest_version, engine, survey_id, version)
-    if found is None and await _projection(request).catch_up(CATCH_UP_S):
-        found = await in_db_thread(engine, latest_version, engine, survey_id, version)
+    found = await _projection(request).lookup(latest_version, survey_id, version)
     if found is None or not caller.sees(found.tenant_id):
         raise ProblemError(404, f"No survey {survey_id!r} (version {version or 'latest'}).")
     return found
@@ -215,10 +212,7 @@ async def _invited(request: Request, survey: SurveyVersion, body: ResponseCreate
 
 async def _caller_of(request: Request, tenant: str, call_id: str) -> str:
     """The data subject of the call's caller; 404 for a call unknown to this tenant."""
-    engine = _projection(request).store.engine
-    call = await in_db_thread(engine, call_subject, engine, call_id)
-    if call is None and await _projection(request).catch_up(CATCH_UP_S):
-        call = await in_db_thread(engine, call_subject, engine, call_id)
+    call = await _projection(request).lookup(call_subject, call_id)
     if call is None or call.tenant_id != tenant or call.data_subject is None:
         raise ProblemError(404, f"No call {call_id!r}.")
     return call.data_subject
