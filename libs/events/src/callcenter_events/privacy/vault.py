@@ -50,7 +50,7 @@ class Vault:
         self.store = store
         self._master = master
         self._lookup_secret = lookup_secret
-        self._keys: OrderedDict[str, AESGCM] = OrderedDict()
+        self._keys: OrderedDict[str, bytes] = OrderedDict()  # unwrapped data keys, LRU
         self._creating: dict[str, asyncio.Future[str]] = {}
 
     def lookup(self, ref: SubjectRef) -> str:
@@ -94,7 +94,7 @@ class Vault:
             created_at=datetime.now(UTC),
         )
         await self.store.put(record)
-        self._cache(subject_id, AESGCM(data_key))
+        self._cache(subject_id, data_key)
         return subject_id
 
     async def seal_event(
@@ -190,16 +190,17 @@ class Vault:
         if record is None:
             self._keys.pop(subject_id, None)
             return None
-        cached = self._keys.get(subject_id)
-        if cached is not None:
+        data_key = self._keys.get(subject_id)
+        if data_key is not None:
             self._keys.move_to_end(subject_id)
-            return cached
-        key = AESGCM(self._master.unwrap(subject_id, record.wrapped))
-        self._cache(subject_id, key)
-        return key
+        else:
+            data_key = self._master.unwrap(subject_id, record.wrapped)
+            self._cache(subject_id, data_key)
+        return AESGCM(data_key)
 
-    def _cache(self, subject_id: str, key: AESGCM) -> None:
-        self._keys[subject_id] = key
+    def _cache(self, subject_id: str, data_key: bytes) -> None:
+        """Keep the unwrapped key: 32 bytes, where a cipher object takes about 2.5 KB."""
+        self._keys[subject_id] = data_key
         if len(self._keys) > CACHE_SIZE:
             self._keys.popitem(last=False)
 
