@@ -14,6 +14,10 @@ from callcenter_events.envelope import Envelope, Position
 from callcenter_events.registry import REGISTRY, EventRegistry
 
 EVENTS_PUBLISHED = Counter("callcenter_events_published_total", "Events written to Kafka", ["type"])
+MAX_BATCH_BYTES = 256 * 1024
+"""Per partition. aiokafka buffers one batch per partition and `send` waits while it is full, so
+with its 16 KB default a burst to one partition (one tenant's customer import) went out 16 KB
+per broker round trip; the broker takes up to 1 MB."""
 
 
 class EventProducer:
@@ -26,6 +30,7 @@ class EventProducer:
         client_id: str,
         topic_prefix: str = "",
         linger_ms: int = 2,
+        max_batch_bytes: int = MAX_BATCH_BYTES,
         registry: EventRegistry = REGISTRY,
     ) -> None:
         self._prefix = topic_prefix
@@ -36,6 +41,7 @@ class EventProducer:
             "acks": "all",
             "enable_idempotence": True,
             "linger_ms": linger_ms,
+            "max_batch_size": max_batch_bytes,
             "request_timeout_ms": 15000,
         }
         self._producer: AIOKafkaProducer | None = None
