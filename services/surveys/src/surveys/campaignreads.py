@@ -14,6 +14,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from surveys.campaignstore import (
+    AGENT_CALLS,
     AGENTS_TABLE,
     CALLS_TABLE,
     CAMPAIGNS,
@@ -71,9 +72,16 @@ def campaign_of_call(engine: Engine, call_id: str) -> Campaign | None:
 def agents_and_waiting(engine: Engine) -> tuple[list[AgentView], dict[Line, int]]:
     """Every known agent, and the campaign calls waiting (requested, not connected or ended)."""
     with Session(engine) as session:
+        held = dict(
+            session.execute(
+                sa_select(AGENT_CALLS.c.agent_id, func.count())
+                .where(~AGENT_CALLS.c.closed)
+                .group_by(AGENT_CALLS.c.agent_id)
+            ).all()
+        )
         agents = [
-            AgentView(row.skills or {}, row.status)
-            for row in session.execute(sa_select(AGENTS_TABLE.c.skills, AGENTS_TABLE.c.status))
+            AgentView(row.skills or {}, _free(row, held.get(row.agent_id, 0)))
+            for row in session.execute(sa_select(AGENTS_TABLE))
         ]
         calls = CALLS_TABLE.c
         waiting = session.execute(
@@ -82,6 +90,12 @@ def agents_and_waiting(engine: Engine) -> tuple[list[AgentView], dict[Line, int]
             .group_by(calls.tenant_id, calls.language)
         )
         return agents, {(tenant, language): n for tenant, language, n in waiting}
+
+
+def _free(agent: Any, holding: int) -> str:
+    """`available` when the agent could take a call now: present, not busy, a free slot."""
+    idle = agent.presence == "available" and agent.status == "available"
+    return "available" if idle and holding < agent.capacity else "busy"
 
 
 def candidates(

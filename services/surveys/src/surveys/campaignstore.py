@@ -21,11 +21,13 @@ from typing import Any
 
 from callcenter_events import Envelope
 from callcenter_events.models import (
+    AgentChange,
     AgentStatusChanged,
     AgentUpdated,
     CallAbandoned,
     CallConnected,
     CallEnded,
+    CallOffered,
     CallReceived,
     CampaignCreated,
     CampaignRules,
@@ -34,6 +36,10 @@ from callcenter_events.models import (
     ConsentGiven,
     CustomerUpdated,
     Direction,
+    OfferFact,
+    OfferMissed,
+    OfferRejected,
+    OfferWithdrawn,
     OutboundCallRequested,
     Outcome,
     SubjectsErased,
@@ -121,7 +127,19 @@ class CampaignAgent(SQLModel, table=True):
 
     agent_id: str = Field(primary_key=True)
     skills: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
+    capacity: int = 1
+    presence: str = "offline"
     status: str = "offline"
+
+
+class AgentCall(SQLModel, table=True):
+    """A call an agent holds (offered or connected) until a fact closes it, in any order."""
+
+    __tablename__ = "surveys_campaign_agent_calls"
+
+    agent_id: str = Field(primary_key=True)
+    call_id: str = Field(primary_key=True)
+    closed: bool = False
 
 
 CAMPAIGNS: Any = Campaign.__table__  # type: ignore[attr-defined]
@@ -129,6 +147,7 @@ PEOPLE: Any = Person.__table__  # type: ignore[attr-defined]
 TARGETS: Any = Target.__table__  # type: ignore[attr-defined]
 CALLS_TABLE: Any = OutboundCall.__table__  # type: ignore[attr-defined]
 AGENTS_TABLE: Any = CampaignAgent.__table__  # type: ignore[attr-defined]
+AGENT_CALLS: Any = AgentCall.__table__  # type: ignore[attr-defined]
 TYPES = frozenset(
     {
         "customer.updated",
@@ -141,7 +160,11 @@ TYPES = frozenset(
         "outbound_call.requested",
         "survey.answered",
         "call.received",
+        "call.offered",
         "call.connected",
+        "offer.rejected",
+        "offer.missed",
+        "offer.withdrawn",
         "call.abandoned",
         "call.ended",
         "agent.updated",
@@ -157,7 +180,7 @@ class CampaignProjection:
     topics: tuple[Topic, ...] = (SURVEYS, CALLS, ROUTING, AGENTS, PRIVACY)
 
     def create_tables(self, engine: Engine) -> None:
-        tables = [CAMPAIGNS, PEOPLE, TARGETS, CALLS_TABLE, AGENTS_TABLE]
+        tables = [CAMPAIGNS, PEOPLE, TARGETS, CALLS_TABLE, AGENTS_TABLE, AGENT_CALLS]
         SQLModel.metadata.create_all(engine, tables=tables)
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
@@ -180,6 +203,8 @@ def _apply(session: Session, envelope: Envelope) -> None:
     if isinstance(data, AgentUpdated | AgentStatusChanged):
         _agent(session, data)
         return
+    if isinstance(data, OfferFact):
+        _agent_call(session, data)
     call_id = _call_fact(session, envelope)
     if call_id is not None:
         _refresh_target_of(session, call_id)
@@ -302,11 +327,35 @@ def _enrol(session: Session, tenant_id: str, subject_id: str, segment: dict[str,
 
 def _agent(session: Session, event: AgentUpdated | AgentStatusChanged) -> None:
     if isinstance(event, AgentUpdated):
-        row: dict[str, Any] = {"agent_id": event.agent_id, "skills": event.skills}
-        upsert(session, AGENTS_TABLE, [row], keys=["agent_id"], replace=["skills"])
-    else:
-        row = {"agent_id": event.agent_id, "status": event.status.value}
-        upsert(session, AGENTS_TABLE, [row], keys=["agent_id"], replace=["status"])
+        row: dict[str, Any] = {
+            "agent_id": event.agent_id,
+            "skills": event.skills,
+            "capacity": event.capacity,
+        }
+        upsert(session, AGENTS_TABLE, [row], keys=["agent_id"], replace=["skills", "capacity"])
+        return
+    row = {
+        "agent_id": event.agent_id,
+        "presence": event.presence.value,
+        "status": event.status.value,
+    }
+    upsert(session, AGENTS_TABLE, [row], keys=["agent_id"], replace=["presence", "status"])
+    if event.change in (AgentChange.CALL_ENDED, AgentChange.WRAPPED_UP) and event.call_id:
+        _hold(session, event.agent_id, event.call_id, closed=True)
+
+
+def _agent_call(session: Session, fact: OfferFact) -> None:
+    """An offer (and then the connected call) holds the agent; a closed offer frees them."""
+    if isinstance(fact, CallOffered | CallConnected):
+        _hold(session, fact.agent_id, fact.call_id, closed=False)
+    elif isinstance(fact, OfferRejected | OfferMissed | OfferWithdrawn):
+        _hold(session, fact.agent_id, fact.call_id, closed=True)
+
+
+def _hold(session: Session, agent_id: str, call_id: str, *, closed: bool) -> None:
+    row = {"agent_id": agent_id, "call_id": call_id, "closed": closed}
+    replace = ["closed"] if closed else []  # closing wins, whichever fact came first
+    upsert(session, AGENT_CALLS, [row], keys=["agent_id", "call_id"], replace=replace)
 
 
 def _call_fact(session: Session, envelope: Envelope) -> str | None:  # noqa: PLR0911
