@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from callcenter_events.models.customers import SegmentValue
 from callcenter_service.fields import E164, LanguageTag, TimeZoneName
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 SegmentName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+CLOCK_SKEW = timedelta(minutes=5)  # a client's clock a little ahead is not an error
 CustomerRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
 
 
@@ -33,6 +41,13 @@ class ConsentStatement(BaseModel):
         None, description="The text the customer agreed to"
     )
     campaign_id: Text | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _not_ahead(cls, at: datetime) -> datetime:
+        if at > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValueError("a statement cannot be dated in the future")
+        return at
 
 
 class CustomerPut(BaseModel):

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from callcenter_events.models import CallingWindow, CampaignRules
+from pydantic import ValidationError
+from surveys.customer_schemas import ConsentStatement
 from surveys.dialing.audience import in_audience
 from surveys.dialing.eligibility import Consent, Standing, Target, judge
 from surveys.dialing.pacing import AgentView, room
@@ -109,3 +111,10 @@ def test_pacing_leaves_one_waiting_call_per_available_qualified_agent() -> None:
     ]
     got = room(agents, {("acme", "de"): 1, ("acme", "en"): 2})
     assert got == Counter({("acme", "de"): 1, ("globex", "de"): 1})
+
+
+def test_a_consent_statement_dated_ahead_is_refused_a_little_skew_is_not() -> None:
+    soon = datetime.now(UTC) + timedelta(minutes=2)
+    assert ConsentStatement(marketing_calls=True, source="web", at=soon).at == soon
+    with pytest.raises(ValidationError, match="dated in the future"):
+        ConsentStatement(marketing_calls=True, source="web", at=soon + timedelta(hours=1))
