@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from callcenter_events.models import CallingWindow, CampaignRules
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from surveys.dialing.audience import in_audience
 from surveys.dialing.eligibility import Consent, Target
 from surveys.dialing.plan import Candidate, pick
 
@@ -42,6 +43,7 @@ DST_DAYS = [
     datetime(2026, 10, 4, tzinfo=UTC),  # Australia springs forward
 ]
 LINE = ("acme", "de")
+REGIONS = ["north", "south", "east"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Person:
     zone: str
     statements: list[Statement]
     other_calls: list[datetime]
+    region: str
     calls: list[tuple[datetime, datetime, bool]] = field(
         default_factory=list
     )  # start, end, reached
@@ -68,8 +71,9 @@ def scenarios(draw: st.DrawFn) -> tuple[datetime, CampaignRules, list[Person], l
     start_minute = 5 * draw(st.integers(0, 24 * 12 - 2))  # on a grid the ticks can hit
     length = 5 * draw(st.integers(1, (24 * 60 - 1 - start_minute) // 5))
     window = CallingWindow(start=_clock(start_minute), end=_clock(start_minute + length))
+    regions = draw(st.lists(st.sampled_from(REGIONS), min_size=1, max_size=2, unique=True))
     rules = CampaignRules(
-        audience={},
+        audience={"region": regions},
         window=window,
         max_attempts=draw(st.integers(1, 4)),
         retry_after_s=draw(st.integers(60, 8 * 3600)),
@@ -93,7 +97,7 @@ def _people(draw: st.DrawFn, start: datetime) -> Person:
         late = timedelta(minutes=draw(st.integers(-600, 600)))  # dated ahead, or reported late
         statements.append(Statement(draw(st.booleans()), at, at + late, f"c{n}"))
     others = draw(st.lists(hours, max_size=3))
-    return Person(draw(st.sampled_from(ZONES)), statements, others)
+    return Person(draw(st.sampled_from(ZONES)), statements, others, draw(st.sampled_from(REGIONS)))
 
 
 @settings(max_examples=400, deadline=None)
@@ -104,11 +108,14 @@ def test_no_call_is_ever_requested_unlawfully(scenario, seed) -> None:  # type: 
     for step in steps:
         now += timedelta(minutes=step)
         candidates = [
-            Candidate(index, _target(person, now), LINE) for index, person in enumerate(people)
+            Candidate(index, _target(person, now), LINE)
+            for index, person in enumerate(people)
+            if in_audience(rules.audience, {"region": person.region})  # the campaign's targets
         ]
         room = Counter({LINE: seed.randint(0, len(people))})
         for chosen in pick(candidates, rules, now, room):
             person = people[chosen.key]
+            assert person.region in rules.audience["region"], "called outside the audience"
             _assert_lawful(person, rules, now)
             ends = now + timedelta(minutes=seed.randint(1, 90))
             person.calls.append((now, ends, seed.random() < 0.3))
