@@ -93,6 +93,7 @@ class Person(SQLModel, table=True):
 
 class Target(SQLModel, table=True):
     __tablename__ = "surveys_campaign_targets"
+    __table_args__ = (Index("ix_surveys_campaign_targets_order", "campaign_id", "seq"),)
 
     campaign_id: str = Field(primary_key=True)
     subject_id: str = Field(primary_key=True)
@@ -184,21 +185,41 @@ class CampaignProjection:
         SQLModel.metadata.create_all(engine, tables=tables)
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
+        running = _Running(session)
         for envelope in envelopes:
-            _apply(session, envelope)
+            _apply(session, envelope, running)
 
 
-def _apply(session: Session, envelope: Envelope) -> None:
+class _Running:
+    """Each tenant's running campaigns, read once per batch (a campaign event reads anew)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._by_tenant: dict[str, list[Any]] = {}
+
+    def of(self, tenant_id: str) -> list[Any]:
+        if tenant_id not in self._by_tenant:
+            self._by_tenant[tenant_id] = list(
+                self._session.execute(
+                    sa_select(
+                        CAMPAIGNS.c.campaign_id, CAMPAIGNS.c.tenant_id, CAMPAIGNS.c.rules
+                    ).where(CAMPAIGNS.c.tenant_id == tenant_id, CAMPAIGNS.c.stopped_at.is_(None))
+                ).all()
+            )
+        return self._by_tenant[tenant_id]
+
+    def forget(self, tenant_id: str) -> None:
+        self._by_tenant.pop(tenant_id, None)
+
+
+def _apply(session: Session, envelope: Envelope, running: _Running) -> None:
     data = envelope.data
     if isinstance(data, CustomerUpdated | ConsentChange | SubjectsErased):
-        _people(session, envelope)
+        _people(session, envelope, running)
         return
-    if isinstance(data, CampaignCreated):
-        _create_campaign(session, data)
-        return
-    if isinstance(data, CampaignStopped):
-        stop = update(CAMPAIGNS).where(CAMPAIGNS.c.campaign_id == data.campaign_id)
-        session.execute(stop.values(stopped_at=data.stopped_at))
+    if isinstance(data, CampaignCreated | CampaignStopped):
+        running.forget(data.tenant_id)
+        _campaign(session, data)
         return
     if isinstance(data, AgentUpdated | AgentStatusChanged):
         _agent(session, data)
@@ -210,10 +231,19 @@ def _apply(session: Session, envelope: Envelope) -> None:
         _refresh_target_of(session, call_id)
 
 
-def _people(session: Session, envelope: Envelope) -> None:
+def _campaign(session: Session, event: CampaignCreated | CampaignStopped) -> None:
+    if isinstance(event, CampaignCreated):
+        _create_campaign(session, event)
+        return
+    stop = update(CAMPAIGNS).where(CAMPAIGNS.c.campaign_id == event.campaign_id)
+    session.execute(stop.values(stopped_at=event.stopped_at))
+
+
+def _people(session: Session, envelope: Envelope, running: _Running) -> None:
     data = envelope.data
     if isinstance(data, CustomerUpdated) and envelope.data_subject:
         _put_person(session, envelope.data_subject, data)
+        _enrol(session, running.of(data.tenant_id), envelope.data_subject, data.segment)
     elif isinstance(data, ConsentChange) and envelope.data_subject:
         _consent(session, envelope, data)
     elif isinstance(data, SubjectsErased) and data.subject_ids:
@@ -244,7 +274,6 @@ def _put_person(session: Session, subject_id: str, event: CustomerUpdated) -> No
     if erased:  # an erased person's data, met again in a replay, is not kept
         wipe = update(PEOPLE).where(PEOPLE.c.subject_id == subject_id)
         session.execute(wipe.values(customer_ref=None, phone=None))
-    _enrol(session, event.tenant_id, subject_id, event.segment)
 
 
 def _consent(session: Session, envelope: Envelope, event: ConsentChange) -> None:
@@ -303,13 +332,10 @@ def _create_campaign(session: Session, event: CampaignCreated) -> None:
     upsert(session, TARGETS, targets, keys=["campaign_id", "subject_id"])
 
 
-def _enrol(session: Session, tenant_id: str, subject_id: str, segment: dict[str, Any]) -> None:
+def _enrol(
+    session: Session, campaigns: list[Any], subject_id: str, segment: dict[str, Any]
+) -> None:
     """A customer written after a campaign began joins it when its audience matches."""
-    campaigns = session.execute(
-        sa_select(CAMPAIGNS.c.campaign_id, CAMPAIGNS.c.rules).where(
-            CAMPAIGNS.c.tenant_id == tenant_id, CAMPAIGNS.c.stopped_at.is_(None)
-        )
-    ).all()
     for campaign in campaigns:
         if not in_audience(campaign.rules["audience"], segment):
             continue
@@ -319,7 +345,7 @@ def _enrol(session: Session, tenant_id: str, subject_id: str, segment: dict[str,
         row = {
             "campaign_id": campaign.campaign_id,
             "subject_id": subject_id,
-            "tenant_id": tenant_id,
+            "tenant_id": campaign.tenant_id,
             "seq": (last if last is not None else -1) + 1,
         }
         upsert(session, TARGETS, [row], keys=["campaign_id", "subject_id"])
