@@ -23,8 +23,8 @@ from surveys.customer_events import CustomerWriter
 from surveys.import_rows import BadRow, GoodRow, Row
 from surveys.import_schemas import ImportReport, RowError
 
-BATCH_ROWS: Final = 500
-BATCHES_IN_FLIGHT: Final = 4
+BATCH_ROWS: Final = 2000  # measured against 500 and 1000: fewer consent lookups, which wait
+BATCHES_IN_FLIGHT: Final = 2  # for SQLite's one thread behind the projections' writes
 MAX_ERRORS: Final = 1000
 RECENT_CUSTOMERS: Final = 20_000
 
