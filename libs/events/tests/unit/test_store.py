@@ -124,3 +124,17 @@ def test_insert_new_writes_rows_skips_known_keys_and_keeps_the_time(database_url
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def test_upsert_writes_an_offset_time_as_the_same_instant(database_url: str) -> None:
+    engine = make_engine(database_url)
+    table: Table = Stamp.__table__  # type: ignore[attr-defined]
+    SQLModel.metadata.create_all(engine, tables=[table])
+    berlin = datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    with Session(engine) as session:
+        upsert(session, table, [{"stamp_id": "a", "at": berlin, "note": None}], keys=["stamp_id"])
+        session.commit()
+    with Session(engine) as session:
+        stored = session.exec(select(Stamp)).one()
+    engine.dispose()
+    assert _utc(stored.at) == berlin, "01:30 UTC, not 03:30 read as UTC"
