@@ -1,7 +1,8 @@
 """`python -m bench`: run the benchmarks, print the table, write docs/benchmarks.md.
 
-`--only privacy`, `--only routing` and `--only routing-service` merge their section into the
-existing docs/benchmarks.md and keep the rest; the other runs write the whole file.
+`--only privacy`, `--only routing`, `--only routing-service` and `--only import` merge their
+section into the existing docs/benchmarks.md and keep the rest; the other runs write the whole
+file.
 `--only routing` needs no Kafka.
 """
 
@@ -21,6 +22,8 @@ from pathlib import Path
 import structlog
 
 from bench import (
+    import_bench,
+    import_report,
     intake_bench,
     privacy_bench,
     producer_bench,
@@ -48,6 +51,7 @@ DEFAULTS = {
     "routing_enqueues": 50,
     "routing_facts": 1_000_000,
     "routing_rate": 500.0,
+    "import_sizes": "50000,100000,200000",
 }
 
 
@@ -58,7 +62,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--records", type=int, help="events the producer benchmark writes")
     parser.add_argument(
         "--only",
-        choices=["intake", "producer", "privacy", "routing", "routing-service"],
+        choices=["intake", "producer", "privacy", "routing", "routing-service", "import"],
         help="run one benchmark",
     )
     parser.add_argument("--threads", type=int, help="wrk threads")
@@ -86,6 +90,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--routing-facts", type=int, help="facts the routing service restarts on")
     parser.add_argument(
         "--routing-rate", type=float, help="calls per second the routing service is offered"
+    )
+    parser.add_argument(
+        "--import-sizes", help="customers per list the import benchmark posts (comma separated)"
     )
     parser.set_defaults(**DEFAULTS)
     return parser.parse_args(argv)
@@ -119,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     privacy: privacy_bench.PrivacyResult | None = None
     routing: routing_bench.RoutingResult | None = None
     service: routing_service_bench.RoutingServiceResult | None = None
+    imported: import_bench.ImportResult | None = None
     kafka = args.only != "routing"
     try:
         if kafka:
@@ -173,6 +181,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         facts=args.routing_facts,
                     )
                 )
+            if args.only in (None, "import"):
+                imported = import_bench.run(
+                    import_bench.ImportOptions(
+                        bootstrap_servers=bootstrap,
+                        topic_prefix=prefix,
+                        work_dir=Path(tmp),
+                        sizes=tuple(int(size) for size in args.import_sizes.split(",")),
+                    )
+                )
         if args.only in (None, "routing"):
             routing = routing_bench.run(
                 routing_bench.RoutingOptions(
@@ -192,17 +209,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         *([report.privacy_table(privacy)] if privacy else []),
         *(report.routing_tables(routing) if routing else []),
         *([routing_service_report.table(service)] if service else []),
+        *([import_report.table(imported)] if imported else []),
     ]
     print()
     print("\n\n".join(table.text() for table in tables))
     command = command_line(given)
-    _write_docs(args.only, machine, command, intake, producer, privacy, routing, service)
+    _write_docs(args.only, machine, command, intake, producer, privacy, routing, service, imported)
     problems = [
         *(intake.problems() if intake else []),
         *(producer.problems() if producer else []),
         *(privacy.problems() if privacy else []),
         *(routing.problems() if routing else []),
         *(service.problems() if service else []),
+        *(imported.problems() if imported else []),
     ]
     return 1 if problems else 0
 
@@ -216,8 +235,9 @@ def _write_docs(
     privacy: privacy_bench.PrivacyResult | None,
     routing: routing_bench.RoutingResult | None,
     service: routing_service_bench.RoutingServiceResult | None,
+    imported: import_bench.ImportResult | None,
 ) -> None:
-    """The whole document, or with `--only privacy|routing|routing-service` just its section."""
+    """The whole document, or with `--only privacy|routing|routing-service|import` its section."""
     section = None
     if privacy is not None and only == "privacy":
         section = report.privacy_section(privacy, separate_run=(machine, command))
@@ -225,6 +245,8 @@ def _write_docs(
         section = report.routing_section(routing, separate_run=(machine, command))
     elif service is not None and only == "routing-service":
         section = routing_service_report.section(service, separate_run=(machine, command))
+    elif imported is not None and only == "import":
+        section = import_report.section(imported, separate_run=(machine, command))
     if section is not None and DOCS.exists():
         DOCS.write_text(report.merge_section(DOCS.read_text(), section))
         heading = section.split("\n", 1)[0]
@@ -233,6 +255,8 @@ def _write_docs(
         document = report.markdown_document(machine, command, intake, producer, privacy, routing)
         if service is not None:
             document = report.merge_section(document, routing_service_report.section(service))
+        if imported is not None:
+            document = report.merge_section(document, import_report.section(imported))
         DOCS.write_text(document)
         print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
 

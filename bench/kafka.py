@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from callcenter_events import wrap
 from callcenter_events.admin import ensure_topics
+from callcenter_events.models import TenantCreated, TenantSettings
+from callcenter_events.producer import EventProducer
 from callcenter_events.topics import Topic
 
 
@@ -15,6 +20,22 @@ async def create_topic(bootstrap_servers: str, prefix: str, topic: Topic) -> str
     if created != [name]:
         raise RuntimeError(f"topic {name} already existed; the benchmark needs a fresh one")
     return name
+
+
+async def publish_tenant(bootstrap_servers: str, prefix: str, tenant_id: str) -> None:
+    """Create a tenant (default settings) the way intake does: its event in the tenants topic."""
+    producer = EventProducer(bootstrap_servers, client_id="bench", topic_prefix=prefix)
+    await producer.start()
+    try:
+        tenant = TenantCreated(
+            tenant_id=tenant_id,
+            name=tenant_id.title(),
+            settings=TenantSettings(),
+            created_at=datetime.now(UTC),
+        )
+        await producer.publish(wrap(tenant, source="/bench", correlation_id="bench"))
+    finally:
+        await producer.stop()
 
 
 async def record_count(bootstrap_servers: str, topic: str, partitions: int) -> int:

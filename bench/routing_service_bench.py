@@ -39,7 +39,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from callcenter_events import Envelope, wrap
 from callcenter_events.admin import ensure_topics
 from callcenter_events.broadcast import partitions_of
-from callcenter_events.models import CallReceived, TenantCreated, TenantSettings
+from callcenter_events.models import CallReceived
 from callcenter_events.producer import EventProducer
 from callcenter_events.topics import ALL_TOPICS, CALLS, ROUTING
 from routing.domain.decisions import (
@@ -55,6 +55,7 @@ from routing.domain.decisions import (
 from routing.domain.model import AgentStatus, Offer, Presence, Selection
 from routing.facts import event_of
 
+from bench.kafka import publish_tenant
 from bench.routing_bench import Latency
 from bench.servers import REPO_ROOT, BenchError, Server, free_port, running_server
 
@@ -160,15 +161,7 @@ async def _create_topics(bootstrap: str, prefix: str) -> None:
         for t in ALL_TOPICS
     ]
     await ensure_topics(bootstrap, prefix=prefix, topics=topics)
-    producer = EventProducer(bootstrap, client_id="bench", topic_prefix=prefix)
-    await producer.start()
-    try:
-        tenant = TenantCreated(
-            tenant_id=TENANT, name="Bench", settings=TenantSettings(), created_at=datetime.now(UTC)
-        )
-        await producer.publish(wrap(tenant, source="/bench", correlation_id="bench"))
-    finally:
-        await producer.stop()
+    await publish_tenant(bootstrap, prefix, TENANT)
 
 
 @contextmanager

@@ -50,6 +50,14 @@ def process_cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def process_memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of a process from /proc (`VmRSS` now, `VmHWM` its peak), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise BenchError(f"no {field} in /proc/{pid}/status")
+
+
 def _answers(host: str, port: int, path: str) -> bool:
     conn = http.client.HTTPConnection(host, port, timeout=2)
     try:
