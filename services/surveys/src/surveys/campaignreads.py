@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +22,7 @@ from surveys.campaignstore import (
     Campaign,
     OutboundCall,
 )
-from surveys.dialing.eligibility import Consent, Standing, Target, judge
+from surveys.dialing.eligibility import Consent, Target
 from surveys.dialing.pacing import AgentView, Line, language_of
 
 
@@ -121,32 +120,6 @@ def candidates(
     judged = [_judged(found.tenant_id, row, others.get(row.subject_id)) for row in rows]
     last = rows[-1].seq if len(rows) == limit else None
     return judged, last
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    targeted: int
-    standings: Counter[Standing]
-    attempted: int
-    completed: int
-
-
-def progress(engine: Engine, found: Campaign, now: datetime) -> Progress:
-    """Every target's standing now, counted, with how many were attempted and completed."""
-    rules = found.campaign_rules()
-    with Session(engine) as session:
-        rows = session.execute(_joined().where(TARGETS.c.campaign_id == found.campaign_id)).all()
-        others = _other_campaign_calls(session, found, None)
-    standings = Counter(
-        judge(_judged(found.tenant_id, row, others.get(row.subject_id)).target, rules, now)
-        for row in rows
-    )
-    return Progress(
-        targeted=len(rows),
-        standings=standings,
-        attempted=sum(1 for row in rows if row.attempts > 0),
-        completed=sum(1 for row in rows if row.completed),
-    )
 
 
 def _joined() -> Any:

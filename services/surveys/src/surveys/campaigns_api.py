@@ -26,7 +26,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from surveys.campaignreads import campaign, progress
+from surveys.campaignprogress import progress
+from surveys.campaignreads import campaign
 from surveys.campaignstore import Campaign
 from surveys.customer_schemas import SegmentName
 from surveys.dialing.eligibility import EXCLUSIONS, Standing
