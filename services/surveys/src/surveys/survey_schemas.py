@@ -59,7 +59,11 @@ class ResponseCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{"call_id": "4c1d...", "answers": {"nps": 9, "comment": "Quick help"}}]
+            "examples": [
+                {"call_id": "oc-4c1d9e...", "answers": {"nps": 9, "price": 4}},
+                {"invitation_id": "inv-7a2b...", "answers": {"csat": 5, "comment": "Quick help"}},
+                {"customer_ref": "crm-88121", "answers": {"nps": 10}},
+            ]
         },
     )
 
