@@ -18,7 +18,7 @@ from sqlalchemy import Engine, and_, case, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
-from surveys.campaignstore import CALLS_TABLE, PEOPLE, TARGETS, Campaign
+from surveys.campaigntables import CALLS_TABLE, PEOPLE, TARGETS, Campaign
 from surveys.dialing.eligibility import Consent, Standing, Target, judge
 
 MOMENT = timedelta(microseconds=1)

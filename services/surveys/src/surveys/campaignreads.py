@@ -12,7 +12,7 @@ from sqlalchemy import Engine, and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
-from surveys.campaignstore import (
+from surveys.campaigntables import (
     AGENT_CALLS,
     AGENTS_TABLE,
     CALLS_TABLE,

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from surveys.campaignprogress import progress
 from surveys.campaignreads import campaign
-from surveys.campaignstore import Campaign
+from surveys.campaigntables import Campaign
 from surveys.customer_schemas import SegmentName
 from surveys.dialing.eligibility import EXCLUSIONS, Standing
 from surveys.surveystore import latest_version

@@ -15,8 +15,8 @@ progress, reached, completed) is recomputed from its calls, so the order of topi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from callcenter_events import Envelope
@@ -30,10 +30,7 @@ from callcenter_events.models import (
     CallOffered,
     CallReceived,
     CampaignCreated,
-    CampaignRules,
     CampaignStopped,
-    ConsentChange,
-    ConsentGiven,
     CustomerUpdated,
     Direction,
     OfferFact,
@@ -45,110 +42,24 @@ from callcenter_events.models import (
     SubjectsErased,
     SurveyAnswered,
 )
-from callcenter_events.privacy.sealing import is_sealed, subject_of
-from callcenter_events.store import as_utc, upsert
+from callcenter_events.store import upsert
 from callcenter_events.topics import AGENTS, CALLS, PRIVACY, ROUTING, SURVEYS, Topic
-from sqlalchemy import JSON, Column, Engine, Index, func, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session, SQLModel
 
+from surveys.campaignpeople import is_person_fact, put_people
+from surveys.campaigntables import (
+    AGENT_CALLS,
+    AGENTS_TABLE,
+    CALLS_TABLE,
+    CAMPAIGNS,
+    PEOPLE,
+    TARGETS,
+)
 from surveys.dialing.audience import in_audience
 from surveys.dialing.pacing import language_of
 
-
-class Campaign(SQLModel, table=True):
-    __tablename__ = "surveys_campaigns"
-
-    campaign_id: str = Field(primary_key=True)
-    tenant_id: str = Field(index=True)
-    name: str
-    survey_id: str
-    rules: dict[str, Any] = Field(sa_column=Column(JSON))
-    created_at: datetime
-    stopped_at: datetime | None = None
-
-    def campaign_rules(self) -> CampaignRules:
-        return CampaignRules.model_validate(self.rules)
-
-
-class Person(SQLModel, table=True):
-    """A customer as the dialer needs them; reference and number stay sealed."""
-
-    __tablename__ = "surveys_campaign_people"
-
-    tenant_id: str = Field(primary_key=True)
-    subject_id: str = Field(primary_key=True)
-    customer_ref: str | None = None
-    phone: str | None = None
-    phone_subject: str | None = Field(default=None, index=True)
-    language: str = ""
-    timezone: str = ""
-    segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    consent_granted: bool | None = None
-    consent_at: datetime | None = None
-    consent_recorded_at: datetime | None = None
-    consent_event_id: str | None = None
-    erased: bool = False
-
-
-class Target(SQLModel, table=True):
-    __tablename__ = "surveys_campaign_targets"
-    __table_args__ = (Index("ix_surveys_campaign_targets_order", "campaign_id", "seq"),)
-
-    campaign_id: str = Field(primary_key=True)
-    subject_id: str = Field(primary_key=True)
-    tenant_id: str
-    seq: int
-    attempts: int = 0
-    last_attempt_at: datetime | None = None
-    calling_call_id: str | None = None
-    reached: bool = False
-    completed: bool = False
-
-
-class OutboundCall(SQLModel, table=True):
-    __tablename__ = "surveys_outbound_calls"
-    __table_args__ = (Index("ix_surveys_outbound_calls_person", "tenant_id", "subject_id"),)
-
-    call_id: str = Field(primary_key=True)
-    tenant_id: str
-    campaign_id: str | None = None
-    subject_id: str | None = None
-    language: str | None = None
-    attempt: int | None = None
-    requested_at: datetime | None = None
-    connected: bool = False
-    finished: bool = False
-    reached: bool = False
-    answered: bool = False
-
-
-class CampaignAgent(SQLModel, table=True):
-    __tablename__ = "surveys_campaign_agents"
-
-    agent_id: str = Field(primary_key=True)
-    skills: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
-    capacity: int = 1
-    presence: str = "offline"
-    status: str = "offline"
-
-
-class AgentCall(SQLModel, table=True):
-    """A call an agent holds (offered or connected) until a fact closes it, in any order."""
-
-    __tablename__ = "surveys_campaign_agent_calls"
-
-    agent_id: str = Field(primary_key=True)
-    call_id: str = Field(primary_key=True)
-    closed: bool = False
-
-
-CAMPAIGNS: Any = Campaign.__table__  # type: ignore[attr-defined]
-PEOPLE: Any = Person.__table__  # type: ignore[attr-defined]
-TARGETS: Any = Target.__table__  # type: ignore[attr-defined]
-CALLS_TABLE: Any = OutboundCall.__table__  # type: ignore[attr-defined]
-AGENTS_TABLE: Any = CampaignAgent.__table__  # type: ignore[attr-defined]
-AGENT_CALLS: Any = AgentCall.__table__  # type: ignore[attr-defined]
 TYPES = frozenset(
     {
         "customer.updated",
@@ -186,8 +97,12 @@ class CampaignProjection:
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
         running = _Running(session)
-        for envelope in envelopes:
-            _apply(session, envelope, running)
+        for people, run in itertools.groupby(envelopes, key=is_person_fact):
+            if people:
+                _people(session, list(run), running)
+            else:
+                for envelope in run:
+                    _apply(session, envelope, running)
 
 
 class _Running:
@@ -214,8 +129,8 @@ class _Running:
 
 def _apply(session: Session, envelope: Envelope, running: _Running) -> None:
     data = envelope.data
-    if isinstance(data, CustomerUpdated | ConsentChange | SubjectsErased):
-        _people(session, envelope, running)
+    if isinstance(data, SubjectsErased):
+        _erase(session, data.subject_ids)
         return
     if isinstance(data, CampaignCreated | CampaignStopped):
         running.forget(data.tenant_id)
@@ -239,73 +154,22 @@ def _campaign(session: Session, event: CampaignCreated | CampaignStopped) -> Non
     session.execute(stop.values(stopped_at=event.stopped_at))
 
 
-def _people(session: Session, envelope: Envelope, running: _Running) -> None:
-    data = envelope.data
-    if isinstance(data, CustomerUpdated) and envelope.data_subject:
-        _put_person(session, envelope.data_subject, data)
-        _enrol(session, running.of(data.tenant_id), envelope.data_subject, data.segment)
-    elif isinstance(data, ConsentChange) and envelope.data_subject:
-        _consent(session, envelope, data)
-    elif isinstance(data, SubjectsErased) and data.subject_ids:
-        ids = data.subject_ids
-        erase = update(PEOPLE).where(PEOPLE.c.subject_id.in_(ids))
-        session.execute(erase.values(erased=True, customer_ref=None, phone=None))
-        session.execute(update(PEOPLE).where(PEOPLE.c.phone_subject.in_(ids)).values(phone=None))
+def _people(session: Session, run: list[Envelope], running: _Running) -> None:
+    """A run of customers and consent statements; each customer joins the running campaigns
+    whose audience they match."""
+    put_people(session, run)
+    for envelope in run:
+        event = envelope.data
+        if isinstance(event, CustomerUpdated) and running.of(event.tenant_id):
+            _enrol(session, running.of(event.tenant_id), str(envelope.data_subject), event.segment)
 
 
-def _put_person(session: Session, subject_id: str, event: CustomerUpdated) -> None:
-    row = {
-        "tenant_id": event.tenant_id,
-        "subject_id": subject_id,
-        "customer_ref": event.customer_ref,
-        "phone": event.phone,
-        "phone_subject": subject_of(event.phone) if is_sealed(event.phone) else None,
-        "language": event.language,
-        "timezone": event.timezone,
-        "segment": event.segment,
-    }
-    replace = [name for name in row if name not in ("tenant_id", "subject_id")]
-    upsert(session, PEOPLE, [row], keys=["tenant_id", "subject_id"], replace=replace)
-    erased = session.execute(
-        sa_select(PEOPLE.c.erased).where(
-            PEOPLE.c.tenant_id == event.tenant_id, PEOPLE.c.subject_id == subject_id
-        )
-    ).scalar()
-    if erased:  # an erased person's data, met again in a replay, is not kept
-        wipe = update(PEOPLE).where(PEOPLE.c.subject_id == subject_id)
-        session.execute(wipe.values(customer_ref=None, phone=None))
-
-
-def _consent(session: Session, envelope: Envelope, event: ConsentChange) -> None:
-    """Keep the latest statement by its date (then by when it was recorded)."""
-    subject_id = envelope.data_subject
-    key = (PEOPLE.c.tenant_id == event.tenant_id, PEOPLE.c.subject_id == subject_id)
-    upsert(
-        session,
-        PEOPLE,
-        [{"tenant_id": event.tenant_id, "subject_id": subject_id}],
-        keys=[
-            "tenant_id",
-            "subject_id",
-        ],
-    )
-    current = session.execute(
-        sa_select(PEOPLE.c.consent_at, PEOPLE.c.consent_recorded_at).where(*key)
-    ).one()
-    if current.consent_at is not None:
-        known = (as_utc(current.consent_at), as_utc(current.consent_recorded_at))
-        if known > (event.at, event.recorded_at):
-            return  # an older statement, reported late: the newer one stays in force
-    session.execute(
-        update(PEOPLE)
-        .where(*key)
-        .values(
-            consent_granted=isinstance(event, ConsentGiven),
-            consent_at=event.at,
-            consent_recorded_at=event.recorded_at,
-            consent_event_id=envelope.id,
-        )
-    )
+def _erase(session: Session, ids: list[str]) -> None:
+    if not ids:
+        return
+    erase = update(PEOPLE).where(PEOPLE.c.subject_id.in_(ids))
+    session.execute(erase.values(erased=True, customer_ref=None, phone=None))
+    session.execute(update(PEOPLE).where(PEOPLE.c.phone_subject.in_(ids)).values(phone=None))
 
 
 def _create_campaign(session: Session, event: CampaignCreated) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 
 from surveys.campaignreads import Reachable, agents_and_waiting, candidates
 from surveys.campaignreads import running_campaigns as running
-from surveys.campaignstore import Campaign
+from surveys.campaigntables import Campaign
 from surveys.dialing.eligibility import local_time
 from surveys.dialing.pacing import Line, room
 from surveys.dialing.plan import Candidate, pick

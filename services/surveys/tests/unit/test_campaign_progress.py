@@ -17,7 +17,8 @@ from callcenter_events.store import make_engine
 from sqlmodel import Session
 from surveys.campaignprogress import progress
 from surveys.campaignreads import campaign
-from surveys.campaignstore import CALLS_TABLE, CAMPAIGNS, PEOPLE, TARGETS, CampaignProjection
+from surveys.campaignstore import CampaignProjection
+from surveys.campaigntables import CALLS_TABLE, CAMPAIGNS, PEOPLE, TARGETS
 from surveys.dialing.eligibility import Consent, Standing, Target, judge
 
 NOW = datetime(2026, 10, 25, 8, 30, tzinfo=UTC)  # Europe's clocks went back this night

@@ -4,6 +4,7 @@ in which the surveys, calls and routing topics deliver the facts of its calls.""
 from __future__ import annotations
 
 import itertools
+import random
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from callcenter_events.models import (
     CampaignCreated,
     CampaignRules,
     ConsentGiven,
+    ConsentWithdrawn,
     CustomerUpdated,
     Direction,
     HangupBy,
@@ -26,7 +28,8 @@ from callcenter_events.models import (
 from callcenter_events.store import make_engine
 from sqlalchemy import select
 from sqlmodel import Session
-from surveys.campaignstore import TARGETS, CampaignProjection
+from surveys.campaignstore import CampaignProjection
+from surveys.campaigntables import PEOPLE, TARGETS
 
 AT = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 RULES = CampaignRules(
@@ -164,3 +167,46 @@ def test_a_targets_history_is_the_same_in_any_order_of_the_topics(tmp_path: Path
         "completed": False,
     }
     assert all(result == [expected] for result in results), results
+
+
+def _statement(subject: str, granted: bool, at_minutes: int, recorded_minutes: int) -> Envelope:
+    kind = ConsentGiven if granted else ConsentWithdrawn
+    event = kind(
+        tenant_id="acme",
+        customer_ref=f"ref-{subject}",
+        purpose="marketing_calls",
+        source="web",
+        at=AT + timedelta(minutes=at_minutes),
+        recorded_at=AT + timedelta(minutes=recorded_minutes),
+        recorded_by="operator",
+    )
+    return _envelope(event, subject)
+
+
+def _people_table(tmp_path: Path, name: str, batches: list[list[Envelope]]) -> list[Any]:
+    engine = make_engine(f"sqlite:///{tmp_path}/{name}.sqlite3")
+    projection = CampaignProjection()
+    projection.create_tables(engine)
+    with Session(engine) as session:
+        for batch in batches:
+            projection.apply(session, batch)
+            session.commit()
+        rows = session.execute(select(PEOPLE).order_by(PEOPLE.c.subject_id)).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_people_written_in_runs_end_as_written_one_by_one(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    events: list[Envelope] = []
+    for _ in range(300):
+        subject = f"s-{rng.randrange(25)}"
+        if rng.random() < 0.4:
+            events.append(_customer(subject, rng.choice(["north", "south"])))
+        else:
+            minutes = rng.randrange(-50, 50)
+            events.append(_statement(subject, rng.random() < 0.6, minutes, rng.randrange(100)))
+    one_by_one = _people_table(tmp_path, "single", [[event] for event in events])
+    chunks = [events[start : start + 40] for start in range(0, len(events), 40)]
+    assert _people_table(tmp_path, "runs", chunks) == one_by_one
+    assert _people_table(tmp_path, "all", [events]) == one_by_one
