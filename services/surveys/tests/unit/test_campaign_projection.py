@@ -126,16 +126,26 @@ def _call_facts(call_id: str, subject: str, attempt: int, outcome: Outcome) -> l
     ]
 
 
-def _targets(tmp_path: Path, name: str, batches: list[list[Envelope]]) -> list[dict[str, Any]]:
+def _projected(
+    tmp_path: Path, name: str, batches: list[list[Envelope]], table: Any
+) -> list[dict[str, Any]]:
+    """The rows of `table` after projecting the batches, one transaction each."""
     engine = make_engine(f"sqlite:///{tmp_path}/{name}.sqlite3")
     projection = CampaignProjection()
     projection.create_tables(engine)
     with Session(engine) as session:
         for batch in batches:
             projection.apply(session, batch)
-        session.commit()
-        rows = session.execute(select(TARGETS).order_by(TARGETS.c.subject_id)).mappings()
-        return [{k: v for k, v in row.items() if k not in ("last_attempt_at",)} for row in rows]
+            session.commit()
+        rows = session.execute(select(table).order_by(table.c.subject_id)).mappings()
+        found = [dict(row) for row in rows]
+    engine.dispose()
+    return found
+
+
+def _targets(tmp_path: Path, name: str, batches: list[list[Envelope]]) -> list[dict[str, Any]]:
+    rows = _projected(tmp_path, name, batches, TARGETS)
+    return [{k: v for k, v in row.items() if k != "last_attempt_at"} for row in rows]
 
 
 def test_a_campaign_targets_its_audience_then_and_later(tmp_path: Path) -> None:
@@ -184,16 +194,7 @@ def _statement(subject: str, granted: bool, at_minutes: int, recorded_minutes: i
 
 
 def _people_table(tmp_path: Path, name: str, batches: list[list[Envelope]]) -> list[Any]:
-    engine = make_engine(f"sqlite:///{tmp_path}/{name}.sqlite3")
-    projection = CampaignProjection()
-    projection.create_tables(engine)
-    with Session(engine) as session:
-        for batch in batches:
-            projection.apply(session, batch)
-            session.commit()
-        rows = session.execute(select(PEOPLE).order_by(PEOPLE.c.subject_id)).all()
-    engine.dispose()
-    return [tuple(row) for row in rows]
+    return _projected(tmp_path, name, batches, PEOPLE)
 
 
 def test_people_written_in_runs_end_as_written_one_by_one(tmp_path: Path) -> None:
