@@ -7,7 +7,6 @@ from typing import Annotated
 
 from callcenter_events import Envelope, utc_now, wrap
 from callcenter_events.models import (
-    CallingWindow,
     CampaignCreated,
     CampaignRules,
     CampaignStopped,
@@ -47,8 +46,11 @@ OPEN = (  # standings that the dialer may still call, without anybody changing a
 )
 
 
-class CampaignCreate(BaseModel):
+class CampaignCreate(CampaignRules):
+    """The campaign's rules (as `campaign.created` records them), its survey and name."""
+
     model_config = ConfigDict(
+        frozen=True,
         extra="forbid",
         json_schema_extra={
             "examples": [
@@ -71,12 +73,6 @@ class CampaignCreate(BaseModel):
         default_factory=dict,
         max_length=20,
         description="Segment attribute: accepted value or list of values; all must match",
-    )
-    window: CallingWindow = Field(description="Calling hours in each customer's local time")
-    max_attempts: int = Field(ge=1, le=10)
-    retry_after_s: int = Field(ge=60, le=30 * 86400, description="Wait after a failed attempt")
-    rest_days: int = Field(
-        ge=0, le=365, description="Days since the tenant's last call to the person, any campaign"
     )
     tenant_id: str | None = Field(None, description="The operator names the tenant")
 
@@ -122,12 +118,8 @@ async def create_campaign(
             tenant_id=tenant,
             name=body.name or body.survey_id,
             survey_id=body.survey_id,
-            rules=CampaignRules(
-                audience=body.audience,
-                window=body.window,
-                max_attempts=body.max_attempts,
-                retry_after_s=body.retry_after_s,
-                rest_days=body.rest_days,
+            rules=CampaignRules.model_validate(
+                body.model_dump(include=set(CampaignRules.model_fields))
             ),
             created_at=utc_now(),
         )
