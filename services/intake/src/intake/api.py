@@ -38,7 +38,7 @@ async def report_call(
 async def _report(request: Request, caller: Principal, body: CallCreate, claim: Claim) -> Accepted:
     event = CallReceived(
         call_id=claim.derived_id("call"),
-        tenant_id=acting_tenant(request, caller, body.tenant_id),
+        tenant_id=await acting_tenant(request, caller, body.tenant_id),
         caller_phone=body.caller_phone,
         customer_ref=body.customer_ref,
         language=body.language,

@@ -109,7 +109,7 @@ async def create_campaign(
 ) -> CampaignCreatedView | JSONResponse:
     """Start a campaign; the dialer calls its audience within the rules from now on."""
     ensure_ready(request)
-    tenant = acting_tenant(request, caller, body.tenant_id)
+    tenant = await acting_tenant(request, caller, body.tenant_id)
     await _campaign_survey(request, caller, tenant, body.survey_id)
 
     async def write(claim: Claim) -> CampaignCreatedView:

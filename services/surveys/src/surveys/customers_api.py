@@ -63,7 +63,7 @@ async def put_customer(
 ) -> Written:
     """Create (201) or replace (200) a customer; a consent statement in it is recorded once."""
     ensure_ready(request)
-    tenant = acting_tenant(request, caller, tenant_id)
+    tenant = await acting_tenant(request, caller, tenant_id)
     existing = await _customer(request, tenant, customer_ref, wait=True)
     current_consent = existing.marketing_consent if existing else None
     writer = CustomerWriter(_vault(request), tenant, recorded_by(caller))
@@ -107,7 +107,7 @@ async def record_consent(
 ) -> Written | JSONResponse:
     """Record consent given or withdrawn; a withdrawal stops further calls at once."""
     ensure_ready(request)
-    tenant = acting_tenant(request, caller, tenant_id)
+    tenant = await acting_tenant(request, caller, tenant_id)
     if await _customer(request, tenant, customer_ref, wait=True) is None:
         raise ProblemError(404, "No such customer.")
 
@@ -149,7 +149,7 @@ async def erase_customer(
     answers are unreadable everywhere, in every replay.
     """
     ensure_ready(request)
-    tenant = acting_tenant(request, caller, tenant_id)
+    tenant = await acting_tenant(request, caller, tenant_id)
     vault = _vault(request)
     rows = await _rows(request, tenant, customer_ref, wait=True)
     if not rows:
@@ -178,7 +178,7 @@ async def _visible(
 ) -> tuple[str, Customer]:
     """The tenant acted for and its customer; 404 alike for unknown, erased and foreign."""
     await _projection(request).wait_for(min_position)
-    tenant = acting_tenant(request, caller, tenant_id)
+    tenant = await acting_tenant(request, caller, tenant_id)
     found = await _customer(request, tenant, ref, wait=True)
     if found is None:
         raise ProblemError(404, "No such customer.")

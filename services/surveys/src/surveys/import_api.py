@@ -77,7 +77,7 @@ async def import_customers(
     without a required column (or with an unknown one) is 422, and nothing is written.
     """
     ensure_ready(request)
-    tenant = acting_tenant(request, caller, tenant_id)
+    tenant = await acting_tenant(request, caller, tenant_id)
     parser = parser_for(request.headers.get("content-type"))
     if parser is None:
         raise ProblemError(415, "Send the list as `text/csv` or `application/x-ndjson`, UTF-8.")

@@ -46,7 +46,7 @@ async def create_survey(
 ) -> SurveyCreated | JSONResponse:
     """A new survey (version 1). Question ids must be distinct."""
     ensure_ready(request)
-    tenant = acting_tenant(request, caller, body.tenant_id)
+    tenant = await acting_tenant(request, caller, body.tenant_id)
     _distinct_ids(body)
 
     async def write(claim: Claim) -> SurveyCreated:
