@@ -1,9 +1,9 @@
 """Personal data in a service: the vault over the key topic, and the shredder of erased keys.
 
-Every instance reads the subject-keys topic in full (`KafkaKeyStore`), so it can seal and reveal
-without asking another service. The shredder follows the erasures in the log and writes the
-tombstones of their keys: an erasure whose writer crashed before destroying the keys is still
-carried out, and replaying it changes nothing.
+Every instance reads the subject-keys topic in full (`KafkaKeyStore`, into a local file under
+`CALLCENTER_STATE_DIR`), so it can seal and reveal without asking another service. The shredder
+follows the erasures in the log and writes the tombstones of their keys: an erasure whose writer
+crashed before destroying the keys is still carried out, and replaying it changes nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ class VaultComponent(FollowerComponent):
 
     def __init__(self, settings: ServiceSettings, producer: EventProducer) -> None:
         self.keys = KafkaKeyStore(
-            settings.kafka_bootstrap_servers, SUBJECT_KEYS.name(settings.topic_prefix), producer
+            settings.kafka_bootstrap_servers,
+            SUBJECT_KEYS.name(settings.topic_prefix),
+            producer,
+            state_dir=settings.state_dir,
         )
         self.vault = Vault(
             self.keys,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from callcenter_events.privacy.master import DEVELOPMENT_MASTER_KEYS
@@ -44,6 +45,11 @@ class ServiceSettings(BaseSettings):
         SecretStr(DEVELOPMENT_LOOKUP_SECRET),
         validation_alias=AliasChoices("CALLCENTER_LOOKUP_SECRET"),
         description="Keys the hashes that find a person's subject id; never rotate it casually",
+    )
+    state_dir: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("CALLCENTER_STATE_DIR"),
+        description="Scratch files rebuilt at each start (subject-key index); default: temp dir",
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -1,5 +1,8 @@
 """The subject keys in a compacted Kafka topic, read in full by every instance that needs them.
 
+Each instance keeps what it read in its own `KeyFile` (on disk, so its memory does not grow with
+the number of data subjects) or, given one, in an in-memory `KeyIndex`.
+
 Writing a key waits for the broker's acknowledgement before the key is used, so no event is ever
 sealed under a key that is not in the log. An erasure writes a tombstone: every reader drops the
 key (and its cached copy) within a fetch, and the log cleaner removes the record from disk.
@@ -8,13 +11,16 @@ key (and its cached copy) within a fetch, and the log cleaner removes the record
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
 
 import structlog
 
 from callcenter_events.broadcast import TopicFollower
 from callcenter_events.codec import Record
-from callcenter_events.privacy.keystore import KeyIndex, KeyRecord, KeyStoreUnavailableError
+from callcenter_events.privacy.key_file import KeyChange, KeyFile
+from callcenter_events.privacy.keystore import KeyRecord, KeyStoreUnavailableError
 from callcenter_events.producer import EventProducer
 from callcenter_events.reading import RawRecord
 
@@ -22,12 +28,59 @@ log = structlog.get_logger(__name__)
 REFRESH_TIMEOUT_S = 5.0
 
 
-class KafkaKeyStore(KeyIndex, TopicFollower):
-    def __init__(self, bootstrap_servers: str, topic: str, producer: EventProducer) -> None:
-        KeyIndex.__init__(self)
-        TopicFollower.__init__(self, bootstrap_servers, topic)
+class KeyTable(Protocol):
+    """Where an instance keeps the records it has read: `KeyFile` or the in-memory `KeyIndex`."""
+
+    def record(self, subject_id: str) -> KeyRecord | None: ...
+
+    def subjects(self, lookup: str) -> list[str]: ...
+
+    def is_erased(self, subject_id: str) -> bool: ...
+
+    def records(self) -> Iterator[KeyRecord]: ...
+
+    def __len__(self) -> int: ...
+
+    def apply(self, changes: Iterable[KeyChange]) -> None: ...
+
+
+class KafkaKeyStore(TopicFollower):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        producer: EventProducer,
+        *,
+        state_dir: Path | None = None,
+        table: KeyTable | None = None,
+    ) -> None:
+        super().__init__(bootstrap_servers, topic)
         self._producer = producer
+        self._table: KeyTable = table if table is not None else KeyFile(state_dir)
         self._refreshing: asyncio.Future[None] | None = None
+
+    def record(self, subject_id: str) -> KeyRecord | None:
+        return self._table.record(subject_id)
+
+    def subjects(self, lookup: str) -> list[str]:
+        return self._table.subjects(lookup)
+
+    def is_erased(self, subject_id: str) -> bool:
+        return self._table.is_erased(subject_id)
+
+    def records(self) -> Iterator[KeyRecord]:
+        return self._table.records()
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def forget(self, subject_id: str) -> None:
+        self._table.apply([subject_id])
+
+    async def stop(self) -> None:
+        await super().stop()
+        if isinstance(self._table, KeyFile):
+            self._table.close()
 
     async def put(self, record: KeyRecord) -> None:
         """Store a key record; never one of a subject known to be erased."""
@@ -35,7 +88,7 @@ class KafkaKeyStore(KeyIndex, TopicFollower):
             return
         key = record.subject_id.encode()
         await self._producer.send_record(self._topic, Record(key, record.to_json(), ()))
-        self.remember(record)
+        self._table.apply([record])
 
     async def erase(self, subject_ids: Iterable[str]) -> None:
         for subject_id in subject_ids:
@@ -61,12 +114,16 @@ class KafkaKeyStore(KeyIndex, TopicFollower):
             )
 
     def _apply_records(self, records: Iterable[RawRecord]) -> None:
-        for raw in records:
-            subject_id = (raw.record.key or b"").decode(errors="replace")
-            if raw.record.value is None:
-                self.forget(subject_id)
-                continue
-            try:
-                self.remember(KeyRecord.from_json(raw.record.value))
-            except (ValueError, KeyError, TypeError) as exc:
-                log.error("subject_key_unreadable", subject_id=subject_id, error=repr(exc))
+        self._table.apply(_changes(records))
+
+
+def _changes(records: Iterable[RawRecord]) -> Iterator[KeyChange]:
+    for raw in records:
+        subject_id = (raw.record.key or b"").decode(errors="replace")
+        if raw.record.value is None:
+            yield subject_id
+            continue
+        try:
+            yield KeyRecord.from_json(raw.record.value)
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("subject_key_unreadable", subject_id=subject_id, error=repr(exc))

@@ -1,4 +1,4 @@
-"""Where the subjects' wrapped keys live: an in-memory index, fed by the key topic or by tests.
+"""Where the subjects' wrapped keys live: the record, and an in-memory index for tests and tools.
 
 A subject key record: subject id (random, reveals nothing), tenant, lookup token (a keyed hash
 of what identifies the person, so the same caller gets the same key), and the data key wrapped
@@ -103,16 +103,30 @@ class KeyIndex:
     def remember(self, record: KeyRecord) -> None:
         if record.subject_id in self._erased:
             return
+        earlier = self._records.get(record.subject_id)
+        if earlier is not None and earlier.lookup != record.lookup:
+            self._unlist(earlier)
         self._records[record.subject_id] = record
         subjects = self._by_lookup.setdefault(record.lookup, [])
         if record.subject_id not in subjects:
             subjects.append(record.subject_id)
 
+    def apply(self, changes: Iterable[KeyRecord | str]) -> None:
+        """Records to keep and subject ids of tombstones, in their order."""
+        for change in changes:
+            if isinstance(change, KeyRecord):
+                self.remember(change)
+            else:
+                self.forget(change)
+
     def forget(self, subject_id: str) -> None:
         self._erased.add(subject_id)
         record = self._records.pop(subject_id, None)
-        if record is None:
-            return
+        if record is not None:
+            self._unlist(record)
+
+    def _unlist(self, record: KeyRecord) -> None:
+        subject_id = record.subject_id
         remaining = [s for s in self._by_lookup.get(record.lookup, ()) if s != subject_id]
         if remaining:
             self._by_lookup[record.lookup] = remaining
