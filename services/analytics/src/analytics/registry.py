@@ -7,5 +7,14 @@ takes its place once caught up; the older stays listed until every instance runs
 from __future__ import annotations
 
 from analytics.projection import AnalyticsProjection
+from analytics.projections.agents import AgentsProjection
+from analytics.projections.calls import CallsProjection
+from analytics.projections.dispositions import DispositionsProjection
+from analytics.projections.surveys import SurveysProjection
 
-PROJECTIONS: tuple[AnalyticsProjection, ...] = ()
+PROJECTIONS: tuple[AnalyticsProjection, ...] = (
+    AgentsProjection(),
+    CallsProjection(),
+    DispositionsProjection(),
+    SurveysProjection(),
+)

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from analytics.projections.surveys import SurveyAnswer
-from analytics.survey_queries import _keys, figures
-
-AT = datetime(2026, 5, 1, tzinfo=UTC)
+from analytics.survey_path import PathAnswer
+from analytics.survey_queries import figures, group_keys
 
 
-def answer(response: str, kind: str, score: float, **segment: Any) -> SurveyAnswer:
-    return SurveyAnswer(
-        response_id=response,
-        question_id=kind,
-        tenant_id="acme",
-        survey_id="sv",
-        version=1,
-        type=kind,
-        score=score,
-        segment=segment,
-        answered_at=AT,
-    )
+def answer(response: str, kind: str, score: float, **segment: Any) -> PathAnswer:
+    return PathAnswer(response, kind, kind, score, segment)
 
 
 @pytest.mark.parametrize(
@@ -56,8 +43,8 @@ def test_a_figure_without_answers_is_null_and_responses_are_distinct() -> None:
 
 def test_a_list_valued_attribute_puts_the_response_in_each_of_its_groups() -> None:
     bought = answer("r1", "nps", 10, products=["fiber", "tv", "fiber"], region="north")
-    assert list(_keys(bought, ("segment.products", "segment.region"))) == [
+    assert list(group_keys(bought, ("segment.products", "segment.region"))) == [
         ("fiber", "north"),
         ("tv", "north"),
     ]
-    assert list(_keys(answer("r2", "nps", 1), ("segment.region",))) == [(None,)]
+    assert list(group_keys(answer("r2", "nps", 1), ("segment.region",))) == [(None,)]

@@ -1,0 +1,56 @@
+"""`GET /v1/analytics/realtime`: the queues now, as the projections see them.
+
+A tenant's key sees its own queues and the agents that serve it; the operator sees all (or one
+tenant's, with `tenant_id`). `min_position` waits for the projection that holds that write: the
+agents projection for the agents topic, the call facts for any other.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from callcenter_events import Position
+from callcenter_events.store import in_db_thread
+from callcenter_events.topics import AGENTS
+from callcenter_service import AnalyticsReader, ProblemError
+from callcenter_service.problems import COMMON_PROBLEMS
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from analytics.clock import Now
+from analytics.http import csv_response, scope, serving, wants_csv
+from analytics.realtime import QUEUE_COLUMNS, RealtimeQuery, realtime_report
+
+router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
+
+
+@router.get("/analytics/realtime")
+async def realtime(
+    request: Request,
+    caller: AnalyticsReader,
+    now: Now,
+    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
+    min_position: Annotated[
+        str | None, Query(description="wait until this write is projected")
+    ] = None,
+) -> Response:
+    """Waiting calls, longest wait and available agents per queue; available agents per skill.
+
+    CSV (`Accept: text/csv`) holds the queues.
+    """
+    if min_position:
+        await serving(request).wait_for(_projection_of(min_position), min_position)
+    query = RealtimeQuery(now, scope(caller, tenant_id))
+    engine = serving(request).engine
+    report = await in_db_thread(engine, realtime_report, engine, query)
+    if wants_csv(request):
+        return csv_response(report["queues"], QUEUE_COLUMNS)
+    return JSONResponse({"now": now.isoformat(), **report})
+
+
+def _projection_of(min_position: str) -> str:
+    try:
+        topic = Position.parse(min_position).topic
+    except ValueError as exc:
+        raise ProblemError(400, "`min_position` is `topic:partition:offset`.") from exc
+    return "agents" if topic.endswith(AGENTS.base_name) else "calls"
