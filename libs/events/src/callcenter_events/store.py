@@ -131,15 +131,58 @@ def insert_new(session: Session, table: Any, rows: Sequence[Mapping[str, Any]]) 
     which dominates a hot projection's CPU time: values go to the driver as tuples (datetimes
     in SQLite as SQLAlchemy itself stores them, naive UTC text).
     """
+    _insert_many(session, table, rows, "ON CONFLICT DO NOTHING")
+
+
+def fill_in(
+    session: Session, table: Any, rows: Sequence[Mapping[str, Any]], *, keys: Sequence[str]
+) -> None:
+    """INSERT many rows; where the key exists, set only the columns that are still NULL.
+
+    A column, once set, keeps its first value: rows folded from facts that arrive in any order,
+    or twice, leave the same row. Straight through the driver, like `insert_new`.
+    """
+    if not rows:
+        return
+    name = table.name
+    sets = ", ".join(
+        f"{column} = COALESCE({name}.{column}, excluded.{column})"
+        for column in rows[0]
+        if column not in keys
+    )
+    _insert_many(session, table, rows, f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
+
+
+def keep_latest(
+    session: Session,
+    table: Any,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    keys: Sequence[str],
+    by: str,
+) -> None:
+    """INSERT many rows; where the key exists, replace the row if its `by` column is later.
+
+    The latest version wins whatever order the versions arrive in (ties keep the stored one).
+    """
+    if not rows:
+        return
+    name = table.name
+    sets = ", ".join(f"{column} = excluded.{column}" for column in rows[0] if column not in keys)
+    conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+    _insert_many(session, table, rows, f"{conflict} WHERE excluded.{by} > {name}.{by}")
+
+
+def _insert_many(
+    session: Session, table: Any, rows: Sequence[Mapping[str, Any]], on_conflict: str
+) -> None:
     if not rows:
         return
     connection = session.connection()
     sqlite_db = connection.dialect.name == "sqlite"
     columns = list(rows[0])
     marks = ", ".join(["?" if sqlite_db else "%s"] * len(columns))
-    statement = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    )
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}"
     convert = _sqlite_value if sqlite_db else _same_value
     connection.exec_driver_sql(
         statement, [tuple(convert(row[column]) for column in columns) for row in rows]
