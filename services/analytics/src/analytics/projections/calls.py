@@ -1,97 +1,74 @@
-"""Calls per tenant and hour, by topic and language: the base of the call KPIs.
+"""Calls, version 2: one fact row per call, with what the call KPIs need to be computed exactly.
 
-Each call is counted once, however often its `call.received` is delivered: the fact table is
-keyed by call id, and only calls that are new to it add to the hourly counts. Both tables are
-written in the transaction that also stores the consumed positions.
+The facts of a call come from four topics read independently: intake's calls topic (received,
+ended, abandoned, wrapped up), routing's (queued, offered, connected), the surveys topic (the
+campaign that requested an outbound call; customers' segments) and the tenants topic (the
+thresholds in force). So every write is order-independent and idempotent: a call's column keeps
+the first value it was given, an offer or a threshold set is written once, a customer's segments
+are replaced only by a later version. Figures (waits, handle times, rates) are derived at query
+time from these facts, so a threshold change or a late event never leaves a stored figure stale.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any
 
 from callcenter_events import Envelope
-from callcenter_events.models import CallReceived
-from callcenter_events.store import upsert
-from callcenter_events.topics import CALLS, Topic
-from sqlalchemy import Engine
-from sqlmodel import Field, Session, SQLModel, col, select
+from callcenter_events.store import fill_in, insert_new, keep_latest
+from callcenter_events.topics import CALLS, ROUTING, SURVEYS, TENANTS, Topic
+from sqlalchemy import Table, select, update
+from sqlmodel import Session
 
+from analytics.projection import Tables
+from analytics.projections import calls_tables as schema
+from analytics.projections.calls_fold import CALL_FACTS, CallsFold
 
-class CallFact(SQLModel, table=True):
-    __tablename__ = "analytics_call_facts"
-
-    call_id: str = Field(primary_key=True)
-    tenant_id: str = Field(index=True)
-    direction: str
-    topic: str
-    language: str
-    received_at: datetime
-
-
-class CallsHourly(SQLModel, table=True):
-    """Offered calls per hour (UTC, `YYYY-MM-DDTHH:00:00Z`)."""
-
-    __tablename__ = "analytics_calls_hourly"
-
-    tenant_id: str = Field(primary_key=True)
-    hour: str = Field(primary_key=True)
-    topic: str = Field(primary_key=True)
-    language: str = Field(primary_key=True)
-    offered: int = 0
-
-
-_FACTS: Any = CallFact.__table__  # type: ignore[attr-defined]
-_HOURLY: Any = CallsHourly.__table__  # type: ignore[attr-defined]
-
-
-def hour_of(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:00:00Z")
+OTHER_TYPES = ("call.offered", "tenant.created", "tenant.settings_changed", "customer.updated")
 
 
 class CallsProjection:
     name: str = "calls"
-    version: int = 1
-    types: frozenset[str] = frozenset({"call.received"})
-    topics: tuple[Topic, ...] = (CALLS,)
+    version: int = 2
+    types: frozenset[str] = frozenset({*CALL_FACTS, *OTHER_TYPES})
+    topics: tuple[Topic, ...] = (CALLS, ROUTING, SURVEYS, TENANTS)
+    tables: tuple[Table, ...] = (
+        schema.CALLS,
+        schema.CALL_OFFERS,
+        schema.TENANT_THRESHOLDS,
+        schema.CUSTOMER_SEGMENTS,
+    )
 
-    def create_tables(self, engine: Engine) -> None:
-        SQLModel.metadata.create_all(engine, tables=[_FACTS, _HOURLY])
-
-    def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
-        calls = {
-            env.data.call_id: env.data for env in envelopes if isinstance(env.data, CallReceived)
-        }
-        known = _known(session, calls)
-        new_calls = [call for call_id, call in calls.items() if call_id not in known]
-        if not new_calls:
-            return
-        session.execute(_FACTS.insert(), [_fact(call) for call in new_calls])
-        offered = Counter(
-            (c.tenant_id, hour_of(c.received_at), c.topic, c.language) for c in new_calls
+    def apply(self, session: Session, envelopes: Sequence[Envelope], tables: Tables) -> None:
+        fold = CallsFold.of(envelopes)
+        calls, offers = tables[schema.CALLS.name], tables[schema.CALL_OFFERS.name]
+        fill_in(session, calls, list(fold.calls.values()), keys=["call_id"])
+        insert_new(session, offers, list(fold.offers.values()))
+        insert_new(session, tables[schema.TENANT_THRESHOLDS.name], list(fold.thresholds.values()))
+        keep_latest(
+            session,
+            tables[schema.CUSTOMER_SEGMENTS.name],
+            list(fold.segments.values()),
+            keys=["data_subject"],
+            by="updated_at",
         )
-        rows = [
-            {"tenant_id": t, "hour": h, "topic": topic, "language": lang, "offered": n}
-            for (t, h, topic, lang), n in offered.items()
-        ]
-        upsert(
-            session, _HOURLY, rows, keys=["tenant_id", "hour", "topic", "language"], add=["offered"]
+        resolve_steps(session, calls, offers, fold.unresolved_steps())
+
+
+def resolve_steps(session: Session, calls: Table, offers: Table, call_ids: list[str]) -> None:
+    """Give these calls, if connected and still without a step, the step of their offer.
+
+    The offer and the connection of a call may be projected in different batches (in either
+    order): whichever comes second completes the call's step here.
+    """
+    if not call_ids:
+        return
+    step = select(offers.c.step).where(offers.c.offer_id == calls.c.offer_id).scalar_subquery()
+    session.execute(
+        update(calls)
+        .where(
+            calls.c.call_id.in_(call_ids),
+            calls.c.step.is_(None),
+            calls.c.offer_id.is_not(None),
         )
-
-
-def _known(session: Session, calls: dict[str, CallReceived]) -> set[str]:
-    found = session.exec(select(CallFact.call_id).where(col(CallFact.call_id).in_(list(calls))))
-    return set(found.all())
-
-
-def _fact(call: CallReceived) -> dict[str, Any]:
-    return {
-        "call_id": call.call_id,
-        "tenant_id": call.tenant_id,
-        "direction": call.direction.value,
-        "topic": call.topic,
-        "language": call.language,
-        "received_at": call.received_at,
-    }
+        .values(step=step)
+    )
