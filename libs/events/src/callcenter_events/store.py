@@ -140,17 +140,23 @@ def fill_in(
     """INSERT many rows; where the key exists, set only the columns that are still NULL.
 
     A column, once set, keeps its first value: rows folded from facts that arrive in any order,
-    or twice, leave the same row. Straight through the driver, like `insert_new`.
+    or twice, leave the same row. Straight through the driver, like `insert_new`; rows are
+    written grouped by the columns they know, so a statement names (and a database updates,
+    with their indexes) only those.
     """
-    if not rows:
-        return
+    known: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        present = {name: value for name, value in row.items() if value is not None}
+        known.setdefault(tuple(present), []).append(present)
     name = table.name
-    sets = ", ".join(
-        f"{column} = COALESCE({name}.{column}, excluded.{column})"
-        for column in rows[0]
-        if column not in keys
-    )
-    _insert_many(session, table, rows, f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}")
+    for columns, group in known.items():
+        sets = ", ".join(
+            f"{column} = COALESCE({name}.{column}, excluded.{column})"
+            for column in columns
+            if column not in keys
+        )
+        conflict = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+        _insert_many(session, table, group, f"ON CONFLICT ({', '.join(keys)}) {conflict}")
 
 
 def keep_latest(
@@ -198,7 +204,7 @@ def _sqlite_value(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.isoformat(" ", "microseconds")
     return value
 
 

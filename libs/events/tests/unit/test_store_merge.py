@@ -53,8 +53,9 @@ def test_fill_in_sets_what_is_missing_and_keeps_the_first_value(engine: Engine) 
         [{"fact_id": "a", "size": None, "at": T0}, {"fact_id": "b", "size": 2, "at": None}],
         [{"fact_id": "a", "size": 1, "at": T0 + timedelta(hours=1)}],
         [{"fact_id": "a", "size": 9, "at": None}, {"fact_id": "b", "size": None, "at": T0}],
+        [{"fact_id": "c", "size": None, "at": None}, {"fact_id": "a", "size": None, "at": None}],
     )
-    assert _read(engine) == {"a": (1, T0), "b": (2, T0)}
+    assert _read(engine) == {"a": (1, T0), "b": (2, T0), "c": (None, None)}
 
 
 def test_keep_latest_replaces_only_with_a_later_version(engine: Engine) -> None:
