@@ -55,8 +55,8 @@ def table(result: ImportResult) -> Table:
     growth = ", ".join(f"{s.again.rss_peak_mb - s.again.rss_before_mb:.0f}" for s in result.sizes)
     notes = [
         f"the import's own working memory (import again: highest VmRSS - before): {growth} MB "
-        "for the sizes above; what the first import adds beyond it is the vault's state for the "
-        "new customers (two subject keys each, held by every instance), not the file",
+        "for the sizes above; beyond it, the first import adds the caches of the new customers' "
+        "subject keys, which are bounded (the keys themselves are in an on-disk index)",
         *(f"INVALID: {problem}" for problem in result.problems()),
     ]
     return Table(
@@ -100,9 +100,10 @@ def _method(result: ImportResult) -> str:
         "(`CustomerWriter`, keys in memory), built before the clock starts and published with "
         "`EventProducer.publish_all` in the import's batches and window into a fresh topic: what "
         "the broker alone takes for the events the import writes (not its key records). "
-        "**Memory**: the vault of every instance holds each subject's key record (about "
-        "0.7 KB) and caches up to 100,000 unwrapped keys (32 B each), so a service that met "
-        f"{2 * largest.file.good:,} new subjects holds them; the import itself keeps one batch "
+        "**Memory**: every instance indexes the subject keys in a SQLite file on disk (an "
+        "8 MB page cache, the last 10,000 records and up to 100,000 unwrapped keys of 32 B in "
+        f"memory), so a service that met {2 * largest.file.good:,} new subjects holds no more "
+        "than that; the import itself keeps one batch "
         "being sealed, the batches in flight, the first 1000 errors and the last 20,000 "
         "references' consent, whatever the file's length."
     )

@@ -4,8 +4,11 @@ The compacted key topic is the record of the keys; this file is the instance's i
 pattern of a Kafka Streams state store beside its changelog topic). It is built from offset zero
 at every start, so it is private to the instance and never migrated: the file is unlinked as
 soon as it is opened, leaving nothing behind when the process stops or is killed, and the rollback
-journal lives in memory. Lookups read a few pages through SQLite's bounded page cache. Erased
-subjects are deleted with `secure_delete`, so their wrapped keys are overwritten in the file too.
+journal lives in memory. Lookups read a few pages through SQLite's bounded page cache, behind a
+bounded cache of the records used last (a service seals and reveals the same few subjects many
+times in a row: a new customer's key is created, used to seal, then read back by projections).
+Erased subjects are deleted with `secure_delete`, so their wrapped keys are overwritten in the
+file too.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +26,7 @@ from callcenter_events.privacy.master import WrappedKey
 
 PAGE_CACHE_KIB = 8 * 1024
 PAGE_ROWS = 1000
+RECORDS_CACHED = 10_000
 
 _SCHEMA = (
     """CREATE TABLE keys (
@@ -71,15 +76,24 @@ class KeyFile:
             self._db.execute(f"PRAGMA {pragma}")
         for statement in _SCHEMA:
             self._db.execute(statement)
+        self._recent: OrderedDict[str, KeyRecord] = OrderedDict()
 
     def close(self) -> None:
         self._db.close()
 
     def record(self, subject_id: str) -> KeyRecord | None:
+        cached = self._recent.get(subject_id)
+        if cached is not None:
+            self._recent.move_to_end(subject_id)
+            return cached
         row = self._db.execute(
             f"SELECT {_COLUMNS} FROM keys WHERE subject_id = ?", (subject_id,)
         ).fetchone()
-        return None if row is None else _record_of(row)
+        if row is None:
+            return None
+        found = _record_of(row)
+        self._remember_recent(found)
+        return found
 
     def subjects(self, lookup: str) -> list[str]:
         rows = self._db.execute("SELECT subject_id FROM keys WHERE lookup = ?", (lookup,))
@@ -113,15 +127,35 @@ class KeyFile:
         self.apply([subject_id])
 
     def apply(self, changes: Iterable[KeyChange]) -> None:
-        """Records and tombstones in their order, in one transaction."""
+        """Records and tombstones in their order, in one transaction.
+
+        A record this instance holds already (it wrote it, and now reads it back from the
+        topic) costs no write.
+        """
         with self._db:
             self._db.execute("BEGIN")
             for change in changes:
                 if isinstance(change, KeyRecord):
-                    self._db.execute(_UPSERT, _row_of(change))
+                    self._keep(change)
                 else:
-                    self._db.execute("INSERT OR IGNORE INTO erased VALUES (?)", (change,))
-                    self._db.execute("DELETE FROM keys WHERE subject_id = ?", (change,))
+                    self._erase(change)
+
+    def _keep(self, record: KeyRecord) -> None:
+        if self._recent.get(record.subject_id) == record:
+            return
+        if self._db.execute(_UPSERT, _row_of(record)).rowcount:
+            self._remember_recent(record)
+
+    def _erase(self, subject_id: str) -> None:
+        self._recent.pop(subject_id, None)
+        self._db.execute("INSERT OR IGNORE INTO erased VALUES (?)", (subject_id,))
+        self._db.execute("DELETE FROM keys WHERE subject_id = ?", (subject_id,))
+
+    def _remember_recent(self, record: KeyRecord) -> None:
+        self._recent[record.subject_id] = record
+        self._recent.move_to_end(record.subject_id)
+        if len(self._recent) > RECORDS_CACHED:
+            self._recent.popitem(last=False)
 
 
 def _row_of(record: KeyRecord) -> tuple[str, str, str, str, bytes, str]:
