@@ -2,38 +2,48 @@
 
 from __future__ import annotations
 
-from callcenter_events.store import ProjectionStore, make_engine, make_sqlite_folder
+from collections.abc import Sequence
+
+from callcenter_events.store import make_engine, make_sqlite_folder
 from callcenter_service import create_service_app
-from callcenter_service.projection import ProjectionRunner
 from callcenter_service.runtime import Component, ProducerComponent
 from callcenter_service.wiring import event_producer
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from analytics.api import router
-from analytics.projections import PROJECTIONS
+from analytics import agents_api, calls_api, projections_api, realtime_api, surveys_api
+from analytics.projection import AnalyticsProjection
+from analytics.registry import PROJECTIONS
 from analytics.settings import AnalyticsSettings
+from analytics.supervisor import ProjectionSupervisor
+
+ROUTERS: tuple[APIRouter, ...] = (
+    calls_api.router,
+    agents_api.router,
+    surveys_api.router,
+    realtime_api.router,
+    projections_api.router,
+)
 
 
-def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
+def create_app(
+    settings: AnalyticsSettings | None = None,
+    projections: Sequence[AnalyticsProjection] = PROJECTIONS,
+) -> FastAPI:
     settings = settings or AnalyticsSettings()
     make_sqlite_folder(settings.database_url)
     engine = make_engine(settings.database_url)
     producer = event_producer(settings, "analytics")
-    runners = {
-        p.name: ProjectionRunner(
-            ProjectionStore(engine, p), settings, producer, service="analytics"
-        )
-        for p in PROJECTIONS
-    }
-    components: list[Component] = [ProducerComponent(producer)]
-    components += [runner.component for runner in runners.values()]
+    supervisor = ProjectionSupervisor(
+        engine, settings, producer, projections, poll_s=settings.builds_poll_s
+    )
+    components: list[Component] = [ProducerComponent(producer), supervisor]
     app = create_service_app(
         name="analytics",
         description="KPI projections of the call history, for analysts.",
         settings=settings,
         components=components,
-        routers=[router],
-        receives=frozenset().union(*(p.types for p in PROJECTIONS)),
+        routers=list(ROUTERS),
+        receives=frozenset().union(*(p.types for p in projections)),
     )
-    app.state.runners = runners
+    app.state.serving = supervisor
     return app

@@ -14,3 +14,6 @@ class AnalyticsSettings(ServiceSettings):
     database_url: str = Field(
         "sqlite:///.local/analytics.sqlite3", validation_alias=AliasChoices("DATABASE_URL")
     )
+    builds_poll_s: float = Field(
+        1.0, gt=0, description="How often an instance looks for builds to start, swap or drop"
+    )
