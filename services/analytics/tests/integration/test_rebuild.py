@@ -136,7 +136,10 @@ async def served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=AUTH) as client:
 
             async def ready() -> bool:
-                return (await client.get("/readyz")).status_code == 200
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx.TransportError:  # not listening yet
+                    return False
 
             await eventually(ready, timeout=60, what="analytics ready")
             yield client
