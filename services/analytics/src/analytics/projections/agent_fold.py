@@ -1,7 +1,8 @@
 """One batch of agent facts folded in memory: the timeline rows, the latest status and profile.
 
 A batch of a replay holds thousands of facts of a few hundred agents; folding first leaves the
-database one bulk insert and one upsert per table instead of a statement per fact.
+database one bulk insert and one upsert per table instead of a statement per fact. This is the
+replay's hot path, so a change is a plain named tuple.
 """
 
 from __future__ import annotations
@@ -9,29 +10,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from callcenter_events import Envelope
-from callcenter_events.models import AgentStatus, AgentStatusChanged, AgentUpdated, CallConnected
+from callcenter_events.models import AgentStatusChanged, AgentUpdated, CallConnected
 
 Stamp = tuple[datetime, int]
+ON_CALL = "on_call"
 CONNECTED = "connected"
 """The `change` of a timeline row that an accepted offer wrote (routing's own are presence,
 call_ended and wrapped_up)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
+    """A timeline row: from `changed_at` (ties: by routing's `seq`) the agent is in `status`."""
+
     agent_id: str
-    at: datetime
+    changed_at: datetime
     seq: int
     status: str
     change: str
     call_id: str | None
-
-    @property
-    def stamp(self) -> Stamp:
-        return (self.at, self.seq)
 
 
 @dataclass(slots=True)
@@ -44,41 +43,37 @@ class AgentFold:
     def of(cls, envelopes: Sequence[Envelope]) -> AgentFold:
         fold = cls()
         for envelope in envelopes:
-            fold.add(envelope.data)
+            event = envelope.data
+            if isinstance(event, AgentStatusChanged):
+                fold.add(_status_change(event))
+            elif isinstance(event, CallConnected):
+                fold.add(_connected(event))
+            elif isinstance(event, AgentUpdated):
+                fold.profile(event)
         return fold
 
-    def add(self, event: object) -> None:
-        if isinstance(event, AgentStatusChanged):
-            self._change(_status_change(event))
-        elif isinstance(event, CallConnected):
-            self._change(_connected(event))
-        elif isinstance(event, AgentUpdated):
-            known = self.profiles.get(event.agent_id)
-            if known is None or profile_stamp(event) > profile_stamp(known):
-                self.profiles[event.agent_id] = event
-
-    def _change(self, change: Change) -> None:
-        self.changes[(change.agent_id, change.at, change.seq)] = change
+    def add(self, change: Change) -> None:
+        self.changes[change[:3]] = change
         known = self.latest.get(change.agent_id)
-        if known is None or change.stamp > known.stamp:
+        if known is None or change[1:3] > known[1:3]:
             self.latest[change.agent_id] = change
 
+    def profile(self, event: AgentUpdated) -> None:
+        known = self.profiles.get(event.agent_id)
+        if known is None or profile_stamp(event) > profile_stamp(known):
+            self.profiles[event.agent_id] = event
+
     def timeline_rows(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "agent_id": c.agent_id,
-                "changed_at": c.at,
-                "seq": c.seq,
-                "status": c.status,
-                "change": c.change,
-                "call_id": c.call_id,
-            }
-            for c in self.changes.values()
-        ]
+        return [change._asdict() for change in self.changes.values()]
 
     def status_rows(self) -> list[dict[str, Any]]:
         return [
-            {"agent_id": c.agent_id, "status": c.status, "status_at": c.at, "status_seq": c.seq}
+            {
+                "agent_id": c.agent_id,
+                "status": c.status,
+                "status_at": c.changed_at,
+                "status_seq": c.seq,
+            }
             for c in self.latest.values()
         ]
 
@@ -101,6 +96,4 @@ def _status_change(event: AgentStatusChanged) -> Change:
 def _connected(event: CallConnected) -> Change:
     """Accepting an offer puts the agent on the call, whatever their presence."""
     at = event.closed_at.astimezone(UTC)
-    return Change(
-        event.agent_id, at, event.seq, AgentStatus.ON_CALL.value, CONNECTED, event.call_id
-    )
+    return Change(event.agent_id, at, event.seq, ON_CALL, CONNECTED, event.call_id)
