@@ -26,9 +26,40 @@ from analytics.http import csv_response, serving, time_range, wants_csv
 from analytics.periods import Interval
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
+EXAMPLE_ROW = {
+    "period_start": "2026-03-02T08:00:00+00:00",
+    "agent_id": "agent-17",
+    "name": "Ada",
+    "talk_s": 2052.0,
+    "wrap_up_s": 318.5,
+    "available_s": 903.25,
+    "occupancy": 0.7241,
+    "calls_handled": 7,
+    "aht_s": 338.643,
+}
+EXAMPLE = {
+    "formula_version": AGENTS_FORMULA_VERSION,
+    "interval": "hour",
+    "from": "2026-03-02T08:00:00+00:00",
+    "to": "2026-03-02T12:00:00+00:00",
+    "rows": [EXAMPLE_ROW],
+}
+CSV_EXAMPLE = f"{','.join(AGENT_COLUMNS)}\n{','.join(str(EXAMPLE_ROW[c]) for c in AGENT_COLUMNS)}\n"
 
 
-@router.get("/analytics/agents")
+@router.get(
+    "/analytics/agents",
+    summary="Occupancy, status time, calls handled and AHT per agent and period (agents/1)",
+    responses={
+        200: {
+            "description": "One row per agent and period with status time or calls",
+            "content": {
+                "application/json": {"example": EXAMPLE},
+                "text/csv": {"example": CSV_EXAMPLE},
+            },
+        }
+    },
+)
 async def agents(
     request: Request,
     _operator: Operator,

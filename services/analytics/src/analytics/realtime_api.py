@@ -22,9 +22,42 @@ from analytics.http import csv_response, scope, serving, wants_csv
 from analytics.realtime import QUEUE_COLUMNS, RealtimeQuery, realtime_report
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
+EXAMPLE_QUEUE = {
+    "tenant_id": "acme",
+    "direction": "inbound",
+    "topic": "billing",
+    "language": "de",
+    "waiting": 4,
+    "longest_wait_s": 73.412,
+    "agents_available": 2,
+}
+EXAMPLE = {
+    "now": "2026-03-02T09:15:00+00:00",
+    "queues": [EXAMPLE_QUEUE],
+    "skills": [
+        {"skill": "lang:de", "agents_available": 3},
+        {"skill": "tenant:acme", "agents_available": 3},
+        {"skill": "topic:billing", "agents_available": 2},
+    ],
+}
+CSV_EXAMPLE = (
+    f"{','.join(QUEUE_COLUMNS)}\n{','.join(str(EXAMPLE_QUEUE[c]) for c in QUEUE_COLUMNS)}\n"
+)
 
 
-@router.get("/analytics/realtime")
+@router.get(
+    "/analytics/realtime",
+    summary="Queues now: waiting calls, longest wait, available agents per queue and skill",
+    responses={
+        200: {
+            "description": "The queues with waiting calls, and the available agents per skill",
+            "content": {
+                "application/json": {"example": EXAMPLE},
+                "text/csv": {"example": CSV_EXAMPLE},
+            },
+        }
+    },
+)
 async def realtime(
     request: Request,
     caller: AnalyticsReader,

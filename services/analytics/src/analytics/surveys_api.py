@@ -30,8 +30,38 @@ GROUP_BY_HELP = (
     "60-180, >180 s) and `segment.<attribute>`"
 )
 
+EXAMPLE_ROW = {
+    "wait": "0-20",
+    "agent": "agent-17",
+    "responses": 41,
+    "nps_answers": 40,
+    "nps": 32.5,
+    "csat_answers": 38,
+    "csat": 0.8158,
+    "csat_mean": 4.1316,
+}
+EXAMPLE = {
+    "formula_version": SURVEY_FORMULA_VERSION,
+    "survey_id": "sv-post-call",
+    "group_by": ["wait", "agent"],
+    "rows": [EXAMPLE_ROW],
+}
+CSV_EXAMPLE = f"{','.join(EXAMPLE_ROW)}\n{','.join(str(v) for v in EXAMPLE_ROW.values())}\n"
 
-@router.get("/analytics/surveys/{survey_id}")
+
+@router.get(
+    "/analytics/surveys/{survey_id}",
+    summary="NPS and CSAT of a survey, by question, target group and call path (surveys/2)",
+    responses={
+        200: {
+            "description": "One row per group value that had answers",
+            "content": {
+                "application/json": {"example": EXAMPLE},
+                "text/csv": {"example": CSV_EXAMPLE},
+            },
+        }
+    },
+)
 async def surveys(
     survey_id: Annotated[str, Path(max_length=64)],
     request: Request,

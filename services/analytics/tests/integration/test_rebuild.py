@@ -65,10 +65,14 @@ class TallyV1:
     topics: tuple[Topic, ...] = (CALLS,)
     tables: tuple[Table, ...] = (TALLY,)
 
+    def __init__(self, delay_s: float | None = None) -> None:
+        self.delay_s = (
+            float(os.environ.get("TALLY_BATCH_DELAY_S", "0")) if delay_s is None else delay_s
+        )
+
     def apply(self, session: Session, envelopes: Sequence[Envelope], tables: Tables) -> None:
-        delay = float(os.environ.get("TALLY_BATCH_DELAY_S", "0"))
-        if delay:
-            time.sleep(delay)
+        if self.delay_s:
+            time.sleep(self.delay_s)
         rows = [
             {"call_id": e.data.call_id, "tenant_id": e.data.tenant_id, "weight": self.weight}
             for e in envelopes
@@ -234,6 +238,51 @@ async def test_a_rebuild_runs_beside_the_live_build_resumes_after_a_kill_and_swa
     assert await asyncio.to_thread(table_rows, engine, fresh) == resumed_rows
     assert len(resumed_rows) == len(everything)
     await asyncio.to_thread(engine.dispose)
+
+
+async def test_a_newer_version_in_the_code_is_built_beside_the_live_one_and_swapped_in(
+    kafka_bootstrap: str, topic_prefix: str, database_url: str
+) -> None:
+    """A deploy with version 2 registered beside version 1: served from 1 until 2 caught up."""
+    first = calls(CALLS_AT_FIRST, seed=3)
+    await publish(kafka_bootstrap, topic_prefix, first)
+    settings = AnalyticsSettings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        database_url=database_url,
+        builds_poll_s=0.2,
+    )
+    before = create_app(settings, projections=[TallyV1()])
+    before.include_router(router)
+    async with served(before) as client:
+        assert (await client.get("/test/tally")).json() == tallies(first, 1)
+
+    upgraded = create_app(settings, projections=[TallyV1(), TallyV2(delay_s=0.3)])
+    upgraded.include_router(router)
+    async with served(upgraded) as client:
+
+        async def building() -> bool:
+            status = (await client.get("/v1/projections")).json()["projections"]
+            return {(p["version"], p["state"]) for p in status} == {(1, "live"), (2, "building")}
+
+        await eventually(building, timeout=30, what="version 2 building")
+        assert (await client.get("/test/tally")).json() == tallies(first, 1)
+
+        async def swapped() -> bool:
+            answer: dict[str, int] = (await client.get("/test/tally")).json()
+            return answer == tallies(first, 2)
+
+        await eventually(swapped, timeout=90, what="version 2 served")
+        status = (await client.get("/v1/projections")).json()["projections"]
+        assert [(p["version"], p["state"]) for p in status] == [(2, "live")]
+        later = calls(CALLS_LATER, seed=4)
+        await publish(kafka_bootstrap, topic_prefix, later)
+
+        async def updated() -> bool:
+            answer: dict[str, int] = (await client.get("/test/tally")).json()
+            return answer == tallies(first + later, 2)
+
+        await eventually(updated, timeout=30, what="version 2 updated after the swap")
 
 
 if __name__ == "__main__":
