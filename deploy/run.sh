@@ -53,11 +53,18 @@ cat >&2 <<MSG
     intake     http://127.0.0.1:8001/docs   POST /v1/calls
     routing    http://127.0.0.1:8002/docs
     surveys    http://127.0.0.1:8003/docs
-    analytics  http://127.0.0.1:8004/docs   GET /v1/analytics/calls, GET /v1/projections
+    analytics  http://127.0.0.1:8004/docs   KPIs, agents, surveys, queues now, projections
   Operator token: Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN
-  Try:
+  KPIs of the demo (service level, ASA, AHT, abandonment, FCR; add &group_by=topic,agent):
     curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' \\
       'http://127.0.0.1:8004/v1/analytics/calls?interval=hour' | python3 -m json.tool
+    curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' -H 'Accept: text/csv' \\
+      'http://127.0.0.1:8004/v1/analytics/calls?interval=hour&group_by=topic'
+    curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8004/v1/analytics/realtime
+    curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' 'http://127.0.0.1:8004/v1/analytics/agents?interval=hour'
+  Rebuild a projection from the whole history while analytics keeps answering (then watch
+  GET /v1/projections, or 'projections status'):
+    DATABASE_URL=$DATABASE_URL $UV run --frozen python -m analytics projections rebuild calls
 
   Demo calls are flowing to 10 simulated agents, who accept (mostly), talk, hang up and
   wrap up. Watch the queues form and drain, and ask routing why a call went where it went:
@@ -68,6 +75,9 @@ cat >&2 <<MSG
   (three agents have the skill campaign and record the answers); after each acme-energy call
   the caller gets the post-call survey. The campaign's progress (id printed below):
     curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' http://127.0.0.1:8003/v1/campaigns/<campaign_id>
+  and what the customers answered, by question, campaign, agent or target group:
+    curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' \\
+      'http://127.0.0.1:8004/v1/analytics/surveys/<survey_id>?group_by=question,segment.region'
   Ctrl-C stops everything.
 
 MSG
