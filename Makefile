@@ -32,8 +32,10 @@ lint: bootstrap ## ruff (lint + format) and mypy --strict
 	@$(UV) run --frozen ruff format --check .
 	@$(UV) run --frozen mypy
 
-bench: bootstrap kafka-up ## Benchmarks side by side with their baselines; writes docs/benchmarks.md
-	@KAFKA_BOOTSTRAP_SERVERS="$(LOCAL_KAFKA)" $(UV) run --frozen python -m bench
+bench: bootstrap infra-up ## Benchmarks side by side with their baselines; writes docs/benchmarks.md
+	@KAFKA_BOOTSTRAP_SERVERS="$(LOCAL_KAFKA)" \
+	  CALLCENTER_BENCH_POSTGRES_URL="$${CALLCENTER_BENCH_POSTGRES_URL:-$$(deploy/postgres.sh url)}" \
+	  $(UV) run --frozen python -m bench
 
 infra-up: kafka-up postgres-up ## Start the local Kafka broker and PostgreSQL (idempotent)
 

@@ -1,8 +1,9 @@
 """`python -m bench`: run the benchmarks, print the table, write docs/benchmarks.md.
 
-`--only privacy`, `--only routing`, `--only routing-service` and `--only import` merge their
-section into the existing docs/benchmarks.md and keep the rest; the other runs write the whole
-file.
+`--only privacy`, `--only routing`, `--only routing-service`, `--only import` and `--only replay`
+merge their section into the existing docs/benchmarks.md and keep the rest; the other runs write
+the whole file. The replay benchmark measures PostgreSQL on the server named by
+`CALLCENTER_BENCH_POSTGRES_URL` (`make bench` starts the local one and sets it).
 `--only routing` needs no Kafka.
 """
 
@@ -17,6 +18,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -27,6 +29,8 @@ from bench import (
     intake_bench,
     privacy_bench,
     producer_bench,
+    replay_bench,
+    replay_report,
     report,
     routing_bench,
     routing_service_bench,
@@ -52,6 +56,7 @@ DEFAULTS = {
     "routing_facts": 1_000_000,
     "routing_rate": 500.0,
     "import_sizes": "50000,100000,200000",
+    "replay_events": 1_000_000,
 }
 
 
@@ -62,7 +67,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--records", type=int, help="events the producer benchmark writes")
     parser.add_argument(
         "--only",
-        choices=["intake", "producer", "privacy", "routing", "routing-service", "import"],
+        choices=[
+            "intake",
+            "producer",
+            "privacy",
+            "routing",
+            "routing-service",
+            "import",
+            "replay",
+        ],
         help="run one benchmark",
     )
     parser.add_argument("--threads", type=int, help="wrk threads")
@@ -94,6 +107,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--import-sizes", help="customers per list the import benchmark posts (comma separated)"
     )
+    parser.add_argument("--replay-events", type=int, help="events in the history analytics replays")
     parser.set_defaults(**DEFAULTS)
     return parser.parse_args(argv)
 
@@ -127,6 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     routing: routing_bench.RoutingResult | None = None
     service: routing_service_bench.RoutingServiceResult | None = None
     imported: import_bench.ImportResult | None = None
+    replayed: replay_bench.ReplayResult | None = None
     kafka = args.only != "routing"
     try:
         if kafka:
@@ -190,6 +205,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         sizes=tuple(int(size) for size in args.import_sizes.split(",")),
                     )
                 )
+            if args.only in (None, "replay"):
+                replayed = replay_bench.run(
+                    replay_bench.ReplayOptions(
+                        bootstrap_servers=bootstrap,
+                        topic_prefix=prefix,
+                        work_dir=Path(tmp),
+                        events=args.replay_events,
+                        postgres_url=os.environ.get("CALLCENTER_BENCH_POSTGRES_URL") or None,
+                    )
+                )
         if args.only in (None, "routing"):
             routing = routing_bench.run(
                 routing_bench.RoutingOptions(
@@ -210,11 +235,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(report.routing_tables(routing) if routing else []),
         *([routing_service_report.table(service)] if service else []),
         *([import_report.table(imported)] if imported else []),
+        *([replay_report.table(replayed)] if replayed else []),
     ]
     print()
     print("\n\n".join(table.text() for table in tables))
     command = command_line(given)
-    _write_docs(args.only, machine, command, intake, producer, privacy, routing, service, imported)
+    _write_docs(
+        args.only,
+        machine,
+        command,
+        Results(intake, producer, privacy, routing, service, imported, replayed),
+    )
     problems = [
         *(intake.problems() if intake else []),
         *(producer.problems() if producer else []),
@@ -222,43 +253,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(routing.problems() if routing else []),
         *(service.problems() if service else []),
         *(imported.problems() if imported else []),
+        *(replayed.problems() if replayed else []),
     ]
     return 1 if problems else 0
 
 
-def _write_docs(
-    only: str | None,
-    machine: report.Machine,
-    command: str,
-    intake: intake_bench.IntakeResult | None,
-    producer: producer_bench.ProducerResult | None,
-    privacy: privacy_bench.PrivacyResult | None,
-    routing: routing_bench.RoutingResult | None,
-    service: routing_service_bench.RoutingServiceResult | None,
-    imported: import_bench.ImportResult | None,
-) -> None:
-    """The whole document, or with `--only privacy|routing|routing-service|import` its section."""
-    section = None
-    if privacy is not None and only == "privacy":
-        section = report.privacy_section(privacy, separate_run=(machine, command))
-    elif routing is not None and only == "routing":
-        section = report.routing_section(routing, separate_run=(machine, command))
-    elif service is not None and only == "routing-service":
-        section = routing_service_report.section(service, separate_run=(machine, command))
-    elif imported is not None and only == "import":
-        section = import_report.section(imported, separate_run=(machine, command))
-    if section is not None and DOCS.exists():
-        DOCS.write_text(report.merge_section(DOCS.read_text(), section))
-        heading = section.split("\n", 1)[0]
+@dataclass(frozen=True, slots=True)
+class Results:
+    intake: intake_bench.IntakeResult | None
+    producer: producer_bench.ProducerResult | None
+    privacy: privacy_bench.PrivacyResult | None
+    routing: routing_bench.RoutingResult | None
+    service: routing_service_bench.RoutingServiceResult | None
+    imported: import_bench.ImportResult | None
+    replayed: replay_bench.ReplayResult | None
+
+    def sections(self, separate_run: tuple[report.Machine, str] | None) -> list[str]:
+        """The sections that merge into the document (not part of its first page)."""
+        return [
+            *([routing_service_report.section(self.service, separate_run)] if self.service else []),
+            *([import_report.section(self.imported, separate_run)] if self.imported else []),
+            *([replay_report.section(self.replayed, separate_run)] if self.replayed else []),
+        ]
+
+
+def _write_docs(only: str | None, machine: report.Machine, command: str, r: Results) -> None:
+    """The whole document, or with `--only privacy|routing|routing-service|import|replay` its
+    section."""
+    separate_run = (machine, command)
+    sections: list[str] = []
+    if r.privacy is not None and only == "privacy":
+        sections = [report.privacy_section(r.privacy, separate_run=separate_run)]
+    elif r.routing is not None and only == "routing":
+        sections = [report.routing_section(r.routing, separate_run=separate_run)]
+    elif only in ("routing-service", "import", "replay"):
+        sections = r.sections(separate_run)
+    if sections and DOCS.exists():
+        DOCS.write_text(report.merge_section(DOCS.read_text(), sections[0]))
+        heading = sections[0].split("\n", 1)[0]
         print(f"\nupdated: {DOCS.relative_to(REPO_ROOT)} ({heading.removeprefix('## ')})")
-    else:
-        document = report.markdown_document(machine, command, intake, producer, privacy, routing)
-        if service is not None:
-            document = report.merge_section(document, routing_service_report.section(service))
-        if imported is not None:
-            document = report.merge_section(document, import_report.section(imported))
-        DOCS.write_text(document)
-        print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
+        return
+    document = report.markdown_document(
+        machine, command, r.intake, r.producer, r.privacy, r.routing
+    )
+    for section in r.sections(None):
+        document = report.merge_section(document, section)
+    DOCS.write_text(document)
+    print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
 
 
 def _clean_up(bootstrap: str, prefix: str) -> None:
