@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from callcenter_events.store import in_db_thread
@@ -109,7 +109,7 @@ async def calls(
     `outbound_connected`. FCR counts a call once the 72 hours after its end have passed
     (`as_of`)."""
     await serving(request).wait_for("calls", min_position)
-    start, end = time_range(from_, to)
+    start, end = _utc(*time_range(from_, to))
     query = CallsQuery(start, end, interval, _groups(group_by), scope(caller, tenant_id))
     engine = serving(request).engine
     rows = await in_db_thread(engine, calls_report, engine, query, now)
@@ -124,6 +124,14 @@ async def calls(
         "rows": rows,
     }
     return JSONResponse(body)
+
+
+def _utc(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The range in UTC, the time of the stored facts and of the periods."""
+    try:
+        return start.astimezone(UTC), end.astimezone(UTC)
+    except OverflowError:
+        raise ProblemError(400, "`from` and `to` must lie within years 1 to 9999 in UTC.") from None
 
 
 def _groups(group_by: str) -> tuple[str, ...]:
