@@ -101,8 +101,10 @@ async def test_an_erased_caller_is_gone_everywhere_and_stays_gone_after_a_rebuil
         assert customer_view["customer_ref"] == CUSTOMER
 
         async def counted() -> list[dict[str, Any]]:
+            """The report once every call and both hang-ups are projected (it settles then)."""
             rows = await _report(client, platform)
-            return rows if sum(r["offered"] for r in rows) == 4 else []
+            offered, abandoned = (sum(r[name] for r in rows) for name in ("offered", "abandoned"))
+            return rows if (offered, abandoned) == (4, 2) else []
 
         before = await eventually(counted, timeout=20, what="analytics counted the calls")
 
