@@ -11,12 +11,13 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from weakref import WeakKeyDictionary
 
 import structlog
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, DateTime, Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -144,15 +145,15 @@ def fill_in(
     written grouped by the columns they know, so a statement names (and a database updates,
     with their indexes) only those.
     """
-    known: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    known: dict[frozenset[str], list[dict[str, Any]]] = {}
     for row in rows:
         present = {name: value for name, value in row.items() if value is not None}
-        known.setdefault(tuple(present), []).append(present)
+        known.setdefault(frozenset(present), []).append(present)
     name = table.name
-    for columns, group in known.items():
+    for group in known.values():
         sets = ", ".join(
             f"{column} = COALESCE({name}.{column}, excluded.{column})"
-            for column in columns
+            for column in group[0]
             if column not in keys
         )
         conflict = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
@@ -189,10 +190,27 @@ def _insert_many(
     columns = list(rows[0])
     marks = ", ".join(["?" if sqlite_db else "%s"] * len(columns))
     statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}"
-    convert = _sqlite_value if sqlite_db else _same_value
-    connection.exec_driver_sql(
-        statement, [tuple(convert(row[column]) for column in columns) for row in rows]
+    get = itemgetter(*columns)
+    values: list[Any] = (
+        [get(row) for row in rows] if len(columns) > 1 else [(get(row),) for row in rows]
     )
+    times = [i for i, c in enumerate(columns) if sqlite_db and _holds_times(table, c, rows[0])]
+    if times:
+        values = [_sqlite_times(row, times) for row in values]
+    connection.exec_driver_sql(statement, values)
+
+
+def _holds_times(table: Any, column: str, first: Mapping[str, Any]) -> bool:
+    """Whether SQLite needs the column's values as text: a DateTime column, or datetimes."""
+    return isinstance(table.c[column].type, DateTime) or isinstance(first[column], datetime)
+
+
+def _sqlite_times(values: Sequence[Any], times: Sequence[int]) -> tuple[Any, ...]:
+    row = list(values)
+    for index in times:
+        if row[index] is not None:
+            row[index] = _sqlite_value(row[index])
+    return tuple(row)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -202,14 +220,14 @@ def as_utc(moment: datetime) -> datetime:
 
 def _sqlite_value(value: Any) -> Any:
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(" ", "microseconds")
+        text = value.isoformat(" ", "microseconds")
+        if len(text) == _NAIVE_TEXT or text.endswith("+00:00"):
+            return text[:_NAIVE_TEXT]  # naive, or UTC already: the common case, made cheap
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     return value
 
 
-def _same_value(value: Any) -> Any:
-    return value
+_NAIVE_TEXT = len("2026-01-31 00:00:00.000000")
 
 
 def insert_if_absent(connection: Connection, table: Any, row: Mapping[str, Any]) -> bool:

@@ -27,10 +27,7 @@ from callcenter_events.models import (
     TenantSettingsChanged,
 )
 
-from analytics.projections.calls_tables import CALLS
-
 Row = dict[str, Any]
-CALL_COLUMNS = tuple(column.name for column in CALLS.columns)
 
 
 def _received(envelope: Envelope) -> Row:
@@ -119,28 +116,24 @@ class CallsFold:
     def match_offers(self) -> None:
         """A call connected in this batch takes the step of its offer, if offered here too."""
         for row in self.calls.values():
-            offer = self.offers.get(row["offer_id"]) if row["offer_id"] else None
-            if offer is not None and row["step"] is None:
-                row["step"] = offer["step"]
+            offer = self.offers.get(row["offer_id"]) if "offer_id" in row else None
+            if offer is not None:
+                row.setdefault("step", offer["step"])
 
     def unresolved_steps(self) -> list[str]:
         """Calls whose step may now be found in the offers table: connected here without their
         offer, or offered here without their connection (which an earlier batch may hold)."""
-        connected = [c for c, row in self.calls.items() if row["offer_id"] and row["step"] is None]
+        connected = [c for c, row in self.calls.items() if "offer_id" in row and "step" not in row]
         offered = {o["call_id"] for o in self.offers.values()}
-        return connected + [c for c in offered if not self._has_step(c)]
-
-    def _has_step(self, call_id: str) -> bool:
-        row = self.calls.get(call_id)
-        return row is not None and row["step"] is not None
+        return connected + [c for c in offered if "step" not in self.calls.get(c, ())]
 
     def _call(self, call_id: str, tenant_id: str, facts: Row) -> None:
+        """A call's row holds the columns known so far (the first value of each)."""
         row = self.calls.get(call_id)
         if row is None:
-            row = self.calls[call_id] = dict.fromkeys(CALL_COLUMNS)
-            row["call_id"], row["tenant_id"] = call_id, tenant_id
+            row = self.calls[call_id] = {"call_id": call_id, "tenant_id": tenant_id}
         for name, value in facts.items():
-            if row[name] is None:
+            if value is not None and name not in row:
                 row[name] = value
 
     def _offer(self, event: CallOffered) -> None:
