@@ -17,13 +17,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from analytics import catalog
 from analytics.app import create_app
 from analytics.builds import Build, BuildProjection
@@ -37,8 +36,7 @@ from callcenter_events.producer import EventProducer
 from callcenter_events.store import insert_new, make_engine
 from callcenter_events.topics import CALLS, Topic
 from callcenter_service.settings import DEVELOPMENT_OPERATOR_TOKEN
-from callcenter_testkit import eventually
-from callcenter_testkit.processes import free_port
+from callcenter_testkit import eventually, inprocess
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import Column, Engine, Integer, String, Table, inspect, select, text
 from sqlmodel import Session
@@ -130,26 +128,9 @@ async def publish(bootstrap: str, prefix: str, envelopes: Sequence[Envelope]) ->
         await producer.stop()
 
 
-@contextlib.asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The app over real HTTP on a free port, ready (caught up) before the block starts."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=AUTH) as client:
-
-            async def ready() -> bool:
-                try:
-                    return (await client.get("/readyz")).status_code == 200
-                except httpx.TransportError:  # not listening yet
-                    return False
-
-            await eventually(ready, timeout=60, what="analytics ready")
-            yield client
-    finally:
-        server.should_exit = True
-        await task
+def served(app: FastAPI) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    """The app over real HTTP, ready (its live builds caught up) before the block starts."""
+    return inprocess.served(app, headers=AUTH)
 
 
 def rebuild_process(settings_env: dict[str, str], delay_s: float) -> subprocess.Popen[bytes]:

@@ -9,18 +9,16 @@ straight from the generated spans, calls and responses (never through the servic
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from analytics.app import create_app
 from analytics.settings import AnalyticsSettings
 from callcenter_events import Envelope, Event, wrap
@@ -28,7 +26,7 @@ from callcenter_events import models as ev
 from callcenter_events.producer import EventProducer
 from callcenter_service.directory import hash_key, new_api_key
 from callcenter_service.settings import DEVELOPMENT_OPERATOR_TOKEN
-from callcenter_testkit import eventually, free_port
+from callcenter_testkit import inprocess
 from fastapi import FastAPI
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -394,32 +392,18 @@ async def publish(bootstrap: str, prefix: str, events: list[Event]) -> None:
         await producer.stop()
 
 
-@contextlib.asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", headers=OPERATOR
-        ) as client:
+def served(app: FastAPI) -> contextlib.AbstractAsyncContextManager[httpx.AsyncClient]:
+    """The app over real HTTP, once calls, agents and surveys are live and caught up."""
 
-            async def caught_up() -> bool:
-                try:
-                    answer = await client.get("/v1/projections")
-                except httpx.TransportError:
-                    return False  # not listening yet
-                if answer.status_code != 200:
-                    return False
-                rows = answer.json()["projections"]
-                done = {r["name"] for r in rows if r["state"] == "live" and r["lag"] == 0}
-                return {"calls", "agents", "surveys"} <= done
+    async def caught_up(client: httpx.AsyncClient) -> bool:
+        answer = await client.get("/v1/projections")
+        if answer.status_code != 200:
+            return False
+        rows = answer.json()["projections"]
+        done = {r["name"] for r in rows if r["state"] == "live" and r["lag"] == 0}
+        return {"calls", "agents", "surveys"} <= done
 
-            await eventually(caught_up, timeout=45, what="projections live and caught up")
-            yield client
-    finally:
-        server.should_exit = True
-        await task
+    return inprocess.served(app, headers=OPERATOR, ready=caught_up, timeout=45)
 
 
 async def test_occupancy_and_survey_figures_equal_the_generated_truth(
