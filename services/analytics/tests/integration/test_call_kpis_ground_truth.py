@@ -13,15 +13,12 @@ plain Python (never through the projection or the report code).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import csv
 import io
 import itertools
 import math
 import random
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -30,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 from analytics.app import create_app
 from analytics.clock import current_time
 from analytics.settings import AnalyticsSettings
@@ -40,8 +36,7 @@ from callcenter_events.producer import EventProducer
 from callcenter_events.testing import sealed
 from callcenter_service.directory import hash_key, new_api_key
 from callcenter_service.settings import DEVELOPMENT_OPERATOR_TOKEN
-from callcenter_testkit import eventually, free_port
-from fastapi import FastAPI
+from callcenter_testkit.inprocess import served
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -522,36 +517,10 @@ async def pinned_now() -> datetime:
     return NOW
 
 
-@contextlib.asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    app.dependency_overrides[current_time] = pinned_now
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        return server.started or task.done()
-
-    try:
-        await eventually(started, timeout=30, what="the server listening")
-        if task.done():
-            raise RuntimeError("the analytics app did not start (see its log above)")
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", headers=OPERATOR, timeout=30
-        ) as client:
-
-            async def caught_up() -> bool:
-                answer = await client.get("/v1/projections")
-                rows = answer.json()["projections"] if answer.status_code == 200 else []
-                return any(
-                    r["name"] == "calls" and r["state"] == "live" and r["lag"] == 0 for r in rows
-                )
-
-            await eventually(caught_up, timeout=50, interval=0.2, what="calls projected")
-            yield client
-    finally:
-        server.should_exit = True
-        await task
+async def calls_caught_up(client: httpx.AsyncClient) -> bool:
+    answer = await client.get("/v1/projections")
+    rows = answer.json()["projections"] if answer.status_code == 200 else []
+    return any(r["name"] == "calls" and r["state"] == "live" and r["lag"] == 0 for r in rows)
 
 
 async def test_call_kpis_equal_the_generated_truth(
@@ -565,7 +534,9 @@ async def test_call_kpis_equal_the_generated_truth(
         topic_prefix=topic_prefix,
         database_url=database_url,
     )
-    async with served(create_app(settings)) as client:
+    app = create_app(settings)
+    app.dependency_overrides[current_time] = pinned_now
+    async with served(app, headers=OPERATOR, ready=calls_caught_up) as client:
         await check_reports(client, history)
         await check_csv(client, history)
         await check_tenant_key(client, history, {"Authorization": f"Bearer {api_key[1]}"})
