@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 import signal
+from csv import DictReader
 
 import httpx
 import pytest
@@ -48,12 +50,14 @@ async def test_analytics_csv_and_projection_status(platform: Platform) -> None:
             headers={"Accept": "text/csv"},
         )
         assert csv.headers["content-type"].startswith("text/csv")
-        header, row = csv.text.strip().splitlines()
-        assert header == "period_start,tenant_id,topic,language,offered"
-        assert row.endswith(",acme,billing,de,1")
+        [row] = list(DictReader(io.StringIO(csv.text)))
+        contract = ["period_start", "tenant_id", "topic", "language", "offered", "answered"]
+        assert list(row)[: len(contract)] == contract
+        assert (row["tenant_id"], row["topic"], row["language"]) == ("acme", "billing", "de")
+        assert (row["offered"], row["answered"], row["service_level"]) == ("1", "0", "")
         status = (await client.get(f"{platform.url('analytics')}/v1/projections")).json()
         [calls] = [p for p in status["projections"] if p["name"] == "calls"]
-        assert (calls["name"], calls["version"], calls["state"]) == ("calls", 1, "live")
+        assert (calls["name"], calls["version"], calls["state"]) == ("calls", 2, "live")
         assert calls["position"] >= 1
 
 

@@ -79,7 +79,7 @@ def counts_of(call: CallFacts, thresholds: Thresholds, now: datetime) -> tuple[i
     handle = _us(call.wrapped_up_at, call.connected_at) if call.ended_at else None
     fcr = handle is not None and call.ended_at is not None and call.ended_at + FCR_WINDOW <= now
     short = abandon_wait is not None and abandon_wait < thresholds.short_abandon_s * 1_000_000
-    return (
+    return _integers(
         1,
         wait is not None,
         wait is not None and wait <= thresholds.service_level_s * 1_000_000,
@@ -96,7 +96,12 @@ def counts_of(call: CallFacts, thresholds: Thresholds, now: datetime) -> tuple[i
 
 
 def _outbound(call: CallFacts) -> tuple[int, ...]:
-    return (0,) * 10 + (1, call.connected_at is not None)
+    return _integers(*(0,) * 10, 1, call.connected_at is not None)
+
+
+def _integers(*values: int | bool) -> tuple[int, ...]:
+    """Counts as numbers: a row of one call must read `0`, not `false`."""
+    return tuple(int(value) for value in values)
 
 
 def _us(end: datetime | None, start: datetime | None) -> int | None:

@@ -7,7 +7,7 @@ own physical copies of those tables; the stable names are views onto the live bu
 swapped in one transaction. So `apply` writes the tables it is given, never the declared ones:
 
     def apply(self, session, envelopes, tables):
-        session.execute(tables["analytics_call_facts"].insert(), rows)
+        session.execute(tables["analytics_dispositions"].insert(), rows)
 
 Adding a projection: a module with a class like this and a line in `analytics.registry`.
 """

@@ -112,3 +112,12 @@ def test_the_thresholds_in_force_when_a_call_was_received() -> None:
     assert history.at("acme", T0 + timedelta(hours=1) - US) == RULES
     assert history.at("acme", T0 + timedelta(hours=1)) == later
     assert history.at("globex", T0) == DEFAULT == Thresholds(20, 5)
+
+
+def test_a_row_of_one_call_counts_in_numbers_not_truth_values() -> None:
+    """A report row summing one call's counts must read 0 and 1 in JSON and CSV, not false."""
+    waiting = CallFacts(direction="inbound", received_at=T0)
+    row = figures(list(counts_of(waiting, RULES, NOW)))
+    counts = [row[name] for name in ("offered", "answered", "abandoned", "completed")]
+    assert [type(value) for value in counts] == [int] * 4
+    assert counts == [1, 0, 0, 0]
