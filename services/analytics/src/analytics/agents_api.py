@@ -22,7 +22,7 @@ from analytics.agent_queries import (
     agents_report,
 )
 from analytics.clock import Now
-from analytics.http import csv_response, serving, time_range, wants_csv
+from analytics.http import Pages, csv_response, serving, time_range, wants_csv
 from analytics.periods import Interval
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
@@ -64,6 +64,7 @@ async def agents(
     request: Request,
     _operator: Operator,
     now: Now,
+    pages: Pages,
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
     interval: Interval = Interval.DAY,
@@ -81,13 +82,15 @@ async def agents(
     query = AgentsQuery(start, min(end, now), interval, agent_id)
     engine = serving(request).engine
     rows = await in_db_thread(engine, agents_report, engine, query) if start < query.end else []
+    rows, next_cursor = pages.of(request, rows)
     if wants_csv(request):
-        return csv_response(rows, AGENT_COLUMNS)
+        return csv_response(rows, AGENT_COLUMNS, next_cursor)
     body = {
         "formula_version": AGENTS_FORMULA_VERSION,
         "interval": interval.value,
         "from": start.isoformat(),
         "to": end.isoformat(),
         "rows": rows,
+        "next_cursor": next_cursor,
     }
     return JSONResponse(body)

@@ -16,7 +16,7 @@ from analytics.calls_kpis import FIGURES, FORMULA_VERSION
 from analytics.calls_query import GROUP_COLUMNS, CallsQuery
 from analytics.calls_report import calls_report
 from analytics.clock import Now
-from analytics.http import csv_response, group_names, scope, serving, time_range, wants_csv
+from analytics.http import Pages, csv_response, group_names, scope, serving, time_range, wants_csv
 from analytics.periods import Interval
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
@@ -76,6 +76,7 @@ async def calls(
     request: Request,
     caller: AnalyticsReader,
     now: Now,
+    pages: Pages,
     from_: Annotated[
         datetime | None,
         Query(alias="from", description="Start (inclusive), RFC 3339; default `to` - 7 days"),
@@ -113,8 +114,10 @@ async def calls(
     query = CallsQuery(start, end, interval, _groups(group_by), scope(caller, tenant_id))
     engine = serving(request).engine
     rows = await in_db_thread(engine, calls_report, engine, query, now)
+    rows, next_cursor = pages.of(request, rows)
     if wants_csv(request):
-        return csv_response(rows, ["period_start", "tenant_id", *query.group_by, *FIGURES])
+        columns = ["period_start", "tenant_id", *query.group_by, *FIGURES]
+        return csv_response(rows, columns, next_cursor)
     body = {
         "formula_version": FORMULA_VERSION,
         "interval": interval.value,
@@ -122,6 +125,7 @@ async def calls(
         "to": end.isoformat(),
         "as_of": now.isoformat(),
         "rows": rows,
+        "next_cursor": next_cursor,
     }
     return JSONResponse(body)
 

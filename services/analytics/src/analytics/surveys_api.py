@@ -14,7 +14,7 @@ from callcenter_service.problems import COMMON_PROBLEMS
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from analytics.http import aware, csv_response, group_names, scope, serving, wants_csv
+from analytics.http import Pages, aware, csv_response, group_names, scope, serving, wants_csv
 from analytics.survey_path import SurveyQuery, survey_known
 from analytics.survey_queries import (
     GROUPS,
@@ -66,6 +66,7 @@ async def surveys(
     survey_id: Annotated[str, Path(max_length=64)],
     request: Request,
     caller: AnalyticsReader,
+    pages: Pages,
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
     group_by: Annotated[str, Query(description=GROUP_BY_HELP)] = "",
@@ -81,13 +82,15 @@ async def surveys(
     if not await in_db_thread(engine, survey_known, engine, survey_id, query.tenant_id):
         raise ProblemError(404, f"No survey {survey_id!r}.")
     rows = await in_db_thread(engine, survey_report, engine, query)
+    rows, next_cursor = pages.of(request, rows)
     if wants_csv(request):
-        return csv_response(rows, [*query.group_by, *SURVEY_FIGURES])
+        return csv_response(rows, [*query.group_by, *SURVEY_FIGURES], next_cursor)
     body = {
         "formula_version": SURVEY_FORMULA_VERSION,
         "survey_id": survey_id,
         "group_by": list(query.group_by),
         "rows": rows,
+        "next_cursor": next_cursor,
     }
     return JSONResponse(body)
 

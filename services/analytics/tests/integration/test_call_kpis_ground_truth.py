@@ -539,6 +539,7 @@ async def test_call_kpis_equal_the_generated_truth(
     async with served(app, headers=OPERATOR, ready=calls_caught_up) as client:
         await check_reports(client, history)
         await check_csv(client, history)
+        await check_pages(client, history)
         await check_tenant_key(client, history, {"Authorization": f"Bearer {api_key[1]}"})
         await check_a_late_repeat_call(client, history, kafka_bootstrap, topic_prefix)
 
@@ -550,12 +551,43 @@ COUNTED = ("short_abandoned", "answered_within_threshold", "fcr_calls", "fcr_res
 async def report(
     client: httpx.AsyncClient, params: dict[str, str], **headers: str
 ) -> list[dict[str, Any]]:
-    answer = await client.get("/v1/analytics/calls", params=params, headers=headers or None)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
-    assert (body["formula_version"], body["as_of"]) == ("calls/2", NOW.isoformat())
-    rows: list[dict[str, Any]] = body["rows"]
-    return rows
+    """Every row of the report, page after page (`next_cursor`)."""
+    rows: list[dict[str, Any]] = []
+    cursor: dict[str, str] = {}
+    while True:
+        answer = await client.get(
+            "/v1/analytics/calls", params=params | cursor, headers=headers or None
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert (body["formula_version"], body["as_of"]) == ("calls/2", NOW.isoformat())
+        rows += body["rows"]
+        if body["next_cursor"] is None:
+            return rows
+        cursor = {"cursor": body["next_cursor"]}
+
+
+async def check_pages(client: httpx.AsyncClient, history: History) -> None:
+    """Small pages add up to the whole report; a cursor only serves its own query."""
+    params = {"interval": "day", "group_by": "topic", "from": WEEK[0].isoformat()}
+    params["to"] = WEEK[1].isoformat()
+    whole = expected(history, *WEEK, "day", ["topic"])
+    assert len(whole) > 7
+    assert await report(client, params | {"limit": "7"}) == whole
+    first = await client.get("/v1/analytics/calls", params=params | {"limit": "7"})
+    cursor = first.json()["next_cursor"]
+    other = await client.get(
+        "/v1/analytics/calls", params=params | {"limit": "7", "interval": "hour", "cursor": cursor}
+    )
+    assert other.status_code == 400, other.text
+    assert "another query" in other.json()["detail"]
+    forged = await client.get("/v1/analytics/calls", params=params | {"cursor": "bm9wZQ"})
+    assert forged.status_code == 400, forged.text
+    csv_page = await client.get(
+        "/v1/analytics/calls", params=params | {"limit": "7"}, headers={"Accept": "text/csv"}
+    )
+    assert len(list(csv.DictReader(io.StringIO(csv_page.text)))) == 7
+    assert csv_page.headers["link"].endswith('>; rel="next"')
 
 
 async def check_reports(client: httpx.AsyncClient, history: History) -> None:
