@@ -31,7 +31,9 @@ EXAMPLE_QUEUE = {
     "longest_wait_s": 73.412,
     "agents_available": 2,
 }
+REALTIME_VERSION = "realtime/1"
 EXAMPLE = {
+    "formula_version": REALTIME_VERSION,
     "now": "2026-03-02T09:15:00+00:00",
     "queues": [EXAMPLE_QUEUE],
     "skills": [
@@ -78,7 +80,7 @@ async def realtime(
     report = await in_db_thread(engine, realtime_report, engine, query)
     if wants_csv(request):
         return csv_response(report["queues"], QUEUE_COLUMNS)
-    return JSONResponse({"now": now.isoformat(), **report})
+    return JSONResponse({"formula_version": REALTIME_VERSION, "now": now.isoformat(), **report})
 
 
 def _projection_of(min_position: str) -> str:

@@ -436,6 +436,7 @@ async def test_occupancy_and_survey_figures_equal_the_generated_truth(
         queues = await client.get("/v1/analytics/realtime")
         assert queues.status_code == 200, queues.text
         assert queues.json()["queues"] == []  # the shift's calls were all connected, long ago
+        assert queues.json()["formula_version"] == "realtime/1"
 
         tenant = {"Authorization": f"Bearer {api_key[1]}"}
         refused = await client.get("/v1/analytics/agents", params=hours, headers=tenant)
