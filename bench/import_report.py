@@ -101,7 +101,7 @@ def _method(result: ImportResult) -> str:
         "`EventProducer.publish_all` in the import's batches and window into a fresh topic: what "
         "the broker alone takes for the events the import writes (not its key records). "
         "**Memory**: every instance indexes the subject keys in a SQLite file on disk (an "
-        "8 MB page cache, the last 10,000 records and up to 100,000 unwrapped keys of 32 B in "
+        "8 MB page cache, the last 10,000 records and up to 20,000 unwrapped keys of 32 B in "
         f"memory), so a service that met {2 * largest.file.good:,} new subjects holds no more "
         "than that; the import itself keeps one batch "
         "being sealed, the batches in flight, the first 1000 errors and the last 20,000 "

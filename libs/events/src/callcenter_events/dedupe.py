@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 
 class RecentIds:
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(self, capacity: int = 20_000) -> None:
         self._capacity = capacity
         self._ids: OrderedDict[str, None] = OrderedDict()
 

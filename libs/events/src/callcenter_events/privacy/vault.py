@@ -33,7 +33,7 @@ from callcenter_events.privacy.sealing import is_sealed, open_parsed, parse, sea
 
 SubjectKind = Literal["phone", "customer"]
 M = TypeVar("M", bound=BaseModel)
-CACHE_SIZE = 100_000
+CACHE_SIZE = 20_000
 
 
 @dataclass(frozen=True, slots=True)
