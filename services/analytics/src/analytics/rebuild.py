@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from analytics import catalog
 from analytics.builds import Build, BuildProjection
 from analytics.projection import AnalyticsProjection
-from analytics.running import BuildRun, LogEnds, progress
+from analytics.running import BuildRun, LogEnds, ready_to_swap
 from analytics.settings import AnalyticsSettings
 from analytics.supervisor import Projections
 
@@ -95,10 +95,9 @@ async def _until_caught_up(
     topics = [topic.name(topic_prefix) for topic in run.projection.topics]
     live = await _live_projection(engine, registered, run.build.name)
     while True:
-        position, lag = await progress(engine, run.projection, topics, ends)
+        position, lag, ready = await ready_to_swap(engine, run.projection, live, topics, ends)
         on_progress(run.build, Progress(position, position + lag, lag))
-        live_lag = 0 if live is None else (await progress(engine, live, topics, ends))[1]
-        if lag <= live_lag:
+        if ready:
             return
         await asyncio.sleep(CHECK_EVERY_S)
 

@@ -86,3 +86,17 @@ async def progress(
     position = sum(stored.get(tp, 0) for tp in end)
     lag = sum(max(offset - stored.get(tp, 0), 0) for tp, offset in end.items())
     return position, lag
+
+
+async def ready_to_swap(
+    engine: Engine,
+    new: BuildProjection,
+    live: BuildProjection | None,
+    topics: Sequence[str],
+    ends: LogEnds,
+) -> tuple[int, int, bool]:
+    """The new build's (events read, events behind), and whether it may take the live build's
+    place: no further behind the log than the live one (at the log's end if there is none)."""
+    position, lag = await progress(engine, new, topics, ends)
+    live_lag = 0 if live is None else (await progress(engine, live, topics, ends))[1]
+    return position, lag, lag <= live_lag

@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from analytics import catalog
 from analytics.builds import Build, BuildProjection
 from analytics.projection import AnalyticsProjection
-from analytics.running import BuildRun, LogEnds, progress
+from analytics.running import BuildRun, LogEnds, ready_to_swap
 
 log = structlog.get_logger(__name__)
 POLL_S = 1.0
@@ -151,11 +151,11 @@ class ProjectionSupervisor:
     async def _caught_up(self, shadow: BuildRun, live: BuildRun | None) -> bool:
         """The new build is no further behind the log than the build it replaces."""
         topics = self._topic_names(shadow)
-        _, behind = await progress(self.engine, shadow.projection, topics, self.ends)
-        if live is None:
-            return behind == 0
-        _, live_behind = await progress(self.engine, live.projection, topics, self.ends)
-        return behind <= live_behind
+        live_projection = None if live is None else live.projection
+        *_, ready = await ready_to_swap(
+            self.engine, shadow.projection, live_projection, topics, self.ends
+        )
+        return ready
 
     async def _drop_shadow(self, name: str) -> None:
         shadow = self.shadow.pop(name, None)
