@@ -71,6 +71,36 @@ SERVICES: Final = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class AclRule:
+    """One broker ACL of a service's user: operations allowed on a resource.
+
+    `resource_type` is `topic`, `group` or `cluster`; `pattern` is `literal` or `prefix`. The
+    same rules feed the Strimzi `KafkaUser`s and the local secured broker of the tests.
+    """
+
+    resource_type: str
+    name: str
+    pattern: str
+    operations: tuple[str, ...]
+
+
+def acl_rules(access: ServiceAccess, topic_prefix: str = "") -> list[AclRule]:
+    """What a service's user may do: write its topics, read those it reads, use its groups."""
+    writes = [
+        AclRule("topic", t.name(topic_prefix), "literal", ("Write", "Describe"))
+        for t in access.writes
+    ]
+    reads = [
+        AclRule("topic", t.name(topic_prefix), "literal", ("Read", "Describe"))
+        for t in access.topics_read()
+        if t is not DEAD_LETTERS
+    ]
+    group = AclRule("group", f"{topic_prefix}{access.group_prefix}", "prefix", ("Read",))
+    idempotent = AclRule("cluster", "kafka-cluster", "literal", ("IdempotentWrite",))
+    return [*writes, *reads, group, idempotent]
+
+
 def access_of(service: str) -> ServiceAccess:
     for access in SERVICES:
         if access.service == service:

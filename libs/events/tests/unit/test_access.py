@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from callcenter_events import models  # noqa: F401  (registers every event type)
-from callcenter_events.access import SERVICES, access_of
+from callcenter_events.access import SERVICES, access_of, acl_rules
 from callcenter_events.registry import REGISTRY, EventSpec
 from callcenter_events.topics import ALL_TOPICS, DEAD_LETTERS, SUBJECT_KEYS
 
@@ -33,3 +33,15 @@ def test_every_topic_is_read_and_every_service_may_write_dead_letters() -> None:
 def test_an_unknown_service_is_refused() -> None:
     with pytest.raises(KeyError):
         access_of("billing")
+
+
+def test_acl_rules_let_a_service_write_only_its_own_topics_and_use_only_its_groups() -> None:
+    rules = acl_rules(access_of("analytics"), topic_prefix="t-")
+    written = {rule.name for rule in rules if "Write" in rule.operations}
+    assert written == {"t-callcenter.deadletter.v1"}
+    read = {
+        rule.name for rule in rules if "Read" in rule.operations and rule.resource_type == "topic"
+    }
+    assert "t-callcenter.calls.v1" in read and "t-callcenter.deadletter.v1" not in read
+    groups = [rule for rule in rules if rule.resource_type == "group"]
+    assert [(g.name, g.pattern) for g in groups] == [("t-analytics", "prefix")]
