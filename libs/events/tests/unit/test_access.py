@@ -42,6 +42,7 @@ def test_acl_rules_let_a_service_write_only_its_own_topics_and_use_only_its_grou
     read = {
         rule.name for rule in rules if "Read" in rule.operations and rule.resource_type == "topic"
     }
-    assert "t-callcenter.calls.v1" in read and "t-callcenter.deadletter.v1" not in read
+    assert "t-callcenter.calls.v1" in read
+    assert "t-callcenter.deadletter.v1" not in read
     groups = [rule for rule in rules if rule.resource_type == "group"]
     assert [(g.name, g.pattern) for g in groups] == [("t-analytics", "prefix")]
