@@ -10,6 +10,7 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from callcenter_events.connection import KafkaConnection, client_options
 from callcenter_events.topics import ALL_TOPICS, Topic
 
 log = structlog.get_logger(__name__)
@@ -21,9 +22,14 @@ async def ensure_topics(
     prefix: str = "",
     replication_factor: int = 1,
     topics: Iterable[Topic] = ALL_TOPICS,
+    connection: KafkaConnection | None = None,
 ) -> list[str]:
     """Create the topics that do not exist yet; answers the names that were created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="topic-setup")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers,
+        client_id="topic-setup",
+        **client_options(connection),
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -16,6 +16,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from callcenter_events.connection import KafkaConnection, client_options
 from callcenter_events.consumer import raw_records
 from callcenter_events.envelope import Envelope
 from callcenter_events.reading import RawRecord, Reader
@@ -26,9 +27,12 @@ log = structlog.get_logger(__name__)
 class TopicFollower:
     """Reads every partition of one topic from offset zero and follows it; subclasses apply."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(
+        self, bootstrap_servers: str, topic: str, *, connection: KafkaConnection | None = None
+    ) -> None:
         self._bootstrap = bootstrap_servers
         self._topic = topic
+        self._connection = connection
         self._consumer: Any = None
         self._targets: dict[TopicPartition, int] = {}
         self._caught_up = False
@@ -48,10 +52,11 @@ class TopicFollower:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=100,
+            **client_options(self._connection),
         )
         await consumer.start()
         try:
-            partitions = await partitions_of(self._bootstrap, self._topic)
+            partitions = await partitions_of(self._bootstrap, self._topic, self._connection)
             assigned = [TopicPartition(self._topic, p) for p in partitions]
             consumer.assign(assigned)
             await consumer.seek_to_beginning(*assigned)
@@ -100,8 +105,9 @@ class BroadcastReader(TopicFollower):
         apply: Callable[[Envelope], None],
         *,
         reader: Reader | None = None,
+        connection: KafkaConnection | None = None,
     ) -> None:
-        super().__init__(bootstrap_servers, topic)
+        super().__init__(bootstrap_servers, topic, connection=connection)
         self._apply = apply
         self._reader = reader or Reader()
 
@@ -117,9 +123,13 @@ UNKNOWN_TOPIC = 3
 NEW_TOPIC_WAIT_S = 5.0
 
 
-async def partitions_of(bootstrap_servers: str, topic: str) -> list[int]:
+async def partitions_of(
+    bootstrap_servers: str, topic: str, connection: KafkaConnection | None = None
+) -> list[int]:
     """The topic's partitions; a topic created a moment ago may take a while to be known."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="broadcast")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="broadcast", **client_options(connection)
+    )
     await admin.start()
     deadline = time.monotonic() + NEW_TOPIC_WAIT_S
     try:

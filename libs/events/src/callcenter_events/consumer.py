@@ -15,6 +15,7 @@ from prometheus_client import Counter, Gauge
 
 from callcenter_events.batch import BatchHandler, TransientError
 from callcenter_events.codec import Record
+from callcenter_events.connection import KafkaConnection, client_options
 from callcenter_events.deadletter import DeadLetters
 from callcenter_events.reading import RawRecord, Reader, dispatch
 
@@ -69,6 +70,7 @@ class EventConsumer:
         reader: Reader | None = None,
         start_positions: StartPositions | None = None,
         tuning: ConsumerTuning = LOW_LATENCY,
+        connection: KafkaConnection | None = None,
     ) -> None:
         self.group_id = group_id
         self._topics = list(topics)
@@ -95,6 +97,7 @@ class EventConsumer:
             "fetch_min_bytes": tuning.fetch_min_bytes,
             "fetch_max_wait_ms": tuning.fetch_max_wait_ms,
             "client_id": group_id,
+            **client_options(connection),
         }
         self._consumer: Any = None
 

@@ -10,7 +10,9 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter
 
 from callcenter_events.codec import Record, encode
+from callcenter_events.connection import KafkaConnection, client_options
 from callcenter_events.envelope import Envelope, Position
+from callcenter_events.handling import trace_headers
 from callcenter_events.registry import REGISTRY, EventRegistry
 
 EVENTS_PUBLISHED = Counter("callcenter_events_published_total", "Events written to Kafka", ["type"])
@@ -32,6 +34,7 @@ class EventProducer:
         linger_ms: int = 2,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         registry: EventRegistry = REGISTRY,
+        connection: KafkaConnection | None = None,
     ) -> None:
         self._prefix = topic_prefix
         self._registry = registry
@@ -43,6 +46,7 @@ class EventProducer:
             "linger_ms": linger_ms,
             "max_batch_size": max_batch_bytes,
             "request_timeout_ms": 15000,
+            **client_options(connection),
         }
         self._producer: AIOKafkaProducer | None = None
 
@@ -70,7 +74,7 @@ class EventProducer:
         return self._registry.spec(envelope.type).topic.name(self._prefix)
 
     async def publish(self, envelope: Envelope) -> Position:
-        delivery = await self._send(self.topic_of(envelope), encode(envelope))
+        delivery = await self._send(self.topic_of(envelope), _record(envelope))
         position = _position(await delivery)
         EVENTS_PUBLISHED.labels(envelope.type).inc()
         return position
@@ -81,7 +85,7 @@ class EventProducer:
     async def enqueue_all(self, envelopes: Sequence[Envelope]) -> list[asyncio.Future[Any]]:
         """Hand the events to the producer in this order (per partition, the log's order)."""
         return [
-            await self._send(self.topic_of(envelope), encode(envelope)) for envelope in envelopes
+            await self._send(self.topic_of(envelope), _record(envelope)) for envelope in envelopes
         ]
 
     async def acknowledged(
@@ -111,6 +115,11 @@ class EventProducer:
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(await self._started.partitions_for(topic))
+
+
+def _record(envelope: Envelope) -> Record:
+    """The event's record, with the W3C trace context of the work that causes it."""
+    return encode(envelope, () if envelope.traceparent else trace_headers(envelope))
 
 
 def _position(metadata: Any) -> Position:

@@ -41,6 +41,7 @@ def create_service_app(
         topic_prefix=settings.topic_prefix,
         replication_factor=settings.topic_replication_factor,
         components=[directory, *components],
+        create_topics=settings.create_topics,
     )
 
     @asynccontextmanager

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+from callcenter_events.connection import KafkaConnection, client_options
 from prometheus_client import Gauge
 
 log = structlog.get_logger(__name__)
@@ -40,6 +41,7 @@ class OwnerElection:
         on_elected: Callable[[], Awaitable[None]],
         on_deposed: Callable[[], Awaitable[None]],
         on_paused: Callable[[bool], Awaitable[None]],
+        connection: KafkaConnection | None = None,
     ) -> None:
         self._topic = topic
         self._group = group_id
@@ -54,6 +56,7 @@ class OwnerElection:
             "session_timeout_ms": SESSION_TIMEOUT_MS,
             "heartbeat_interval_ms": HEARTBEAT_INTERVAL_MS,
             "partition_assignment_strategy": (StickyPartitionAssignor,),
+            **client_options(connection),
         }
         self._consumer: Any = None
         self._task: asyncio.Task[None] | None = None

@@ -108,10 +108,12 @@ class Runtime:
         topic_prefix: str,
         replication_factor: int,
         components: Sequence[Component],
+        create_topics: bool = True,
     ) -> None:
         self._bootstrap = bootstrap_servers
         self._prefix = topic_prefix
         self._replication = replication_factor
+        self._create_topics = create_topics
         self.components = list(components)
         self._started: list[Component] = []
         self._task: asyncio.Task[None] | None = None
@@ -142,7 +144,10 @@ class Runtime:
         return {c.name: c.name in started and c.ready() for c in self.components}
 
     async def _start_all(self) -> None:
-        await _retrying("topics", self._ensure_topics)
+        if self._create_topics:
+            await _retrying("topics", self._ensure_topics)
+        else:
+            log.info("topics_not_created", reason="CALLCENTER_CREATE_TOPICS=false")
         for component in self.components:
             await _retrying(component.name, component.start)
             self._started.append(component)

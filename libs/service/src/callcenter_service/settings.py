@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from callcenter_events.connection import KafkaConnection
 from callcenter_events.privacy.master import DEVELOPMENT_MASTER_KEYS
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_OPERATOR_TOKEN = "dev-operator-token"
@@ -32,6 +33,11 @@ class ServiceSettings(BaseSettings):
     topic_replication_factor: int = Field(
         1, ge=1, validation_alias=AliasChoices("CALLCENTER_TOPIC_REPLICATION_FACTOR")
     )
+    create_topics: bool = Field(
+        True,
+        validation_alias=AliasChoices("CALLCENTER_CREATE_TOPICS"),
+        description="False where topics are made by others (Strimzi KafkaTopics, no Create ACL)",
+    )
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL"))
     max_body_bytes: int = Field(
         256 * 1024, ge=1024, validation_alias=AliasChoices("CALLCENTER_MAX_BODY_BYTES")
@@ -53,6 +59,15 @@ class ServiceSettings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @model_validator(mode="after")
+    def _kafka_connection_valid(self) -> ServiceSettings:
+        """The clients read `KAFKA_SECURITY_PROTOCOL` & co. themselves: refuse bad ones at start."""
+        try:
+            KafkaConnection()
+        except ValidationError as exc:
+            raise ValueError("; ".join(str(e["msg"]) for e in exc.errors())) from None
+        return self
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> ServiceSettings:

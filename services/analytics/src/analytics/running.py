@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from callcenter_events.broadcast import partitions_of
+from callcenter_events.connection import client_options
 from callcenter_events.producer import EventProducer
 from callcenter_events.store import ProjectionStore, in_db_thread
 from callcenter_service.projection import ProjectionRunner
@@ -55,7 +56,9 @@ class LogEnds:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=None, **client_options()
+        )
         await consumer.start()
         self._consumer = consumer
 

@@ -11,6 +11,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from callcenter_events import Event
 from callcenter_events.broadcast import partitions_of
+from callcenter_events.connection import client_options
 from callcenter_events.consumer import raw_records
 from callcenter_events.reading import Reader
 from callcenter_events.topics import AGENTS, ROUTING, TENANTS
@@ -81,7 +82,9 @@ class FactReader:
 
     async def end_offsets(self) -> Positions:
         """Where every fact partition ends now."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, group_id=None)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, group_id=None, **client_options()
+        )
         await consumer.start()
         try:
             assigned = await self._partitions()
@@ -108,6 +111,7 @@ class FactReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            **client_options(),
         )
         await consumer.start()
         try:

@@ -19,6 +19,7 @@ import structlog
 
 from callcenter_events.broadcast import TopicFollower
 from callcenter_events.codec import Record
+from callcenter_events.connection import KafkaConnection
 from callcenter_events.privacy.key_file import KeyChange, KeyFile
 from callcenter_events.privacy.keystore import KeyRecord, KeyStoreUnavailableError
 from callcenter_events.producer import EventProducer
@@ -53,8 +54,9 @@ class KafkaKeyStore(TopicFollower):
         *,
         state_dir: Path | None = None,
         table: KeyTable | None = None,
+        connection: KafkaConnection | None = None,
     ) -> None:
-        super().__init__(bootstrap_servers, topic)
+        super().__init__(bootstrap_servers, topic, connection=connection)
         self._producer = producer
         self._table: KeyTable = table if table is not None else KeyFile(state_dir)
         self._refreshing: asyncio.Future[None] | None = None
