@@ -50,6 +50,7 @@ postgres-up:
 
 infra-down: ## Stop the local broker and PostgreSQL
 	@deploy/kafka.sh down
+	@deploy/kafka-secure.sh down
 	@deploy/postgres.sh down
 
 clean: infra-down ## Stop everything and remove local state (.local/)

@@ -258,13 +258,18 @@ broker_pid() {
 # the broker is still booting. Once the port is bound, requests queue until the broker
 # enables request processing, so one TopicCommand usually succeeds on the first try.
 READY_START=""
+# Extra client properties of the probe (the secured broker's script adds its SASL/TLS ones).
+client_properties() { :; }
 probe_ready() {
     local pid="$1" left
     pid_alive "$pid" || return 2
     tcp_open 127.0.0.1 "$KAFKA_PORT" || return 1
     left="$(seconds_left "$READY_START" "$KAFKA_READY_TIMEOUT")"
     (( left > 30 )) && left=30
-    printf 'default.api.timeout.ms=%s\nrequest.timeout.ms=5000\n' "$((left * 1000))" >"$CONFIG_DIR/probe-admin.properties"
+    {
+        printf 'default.api.timeout.ms=%s\nrequest.timeout.ms=5000\n' "$((left * 1000))"
+        client_properties
+    } >"$CONFIG_DIR/probe-admin.properties"
     timeout --kill-after=5 "$left" \
         bash "$0" tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
         --command-config "$CONFIG_DIR/probe-admin.properties" --list >/dev/null 2>>"$LOG_DIR/probe.err" || return 1
@@ -465,4 +470,7 @@ main() {
     esac
 }
 
-main "$@"
+# deploy/kafka-secure.sh sources this file for its functions, then runs its own main.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    main "$@"
+fi
