@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from callcenter_events.admin import ensure_topics
+from callcenter_testkit.secured import SecuredBroker, start_secured_broker
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -79,6 +80,14 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def secured_kafka() -> Iterator[SecuredBroker]:
+    """The local broker with TLS, SCRAM users and ACLs (`deploy/kafka-secure.sh`), shared."""
+    broker = start_secured_broker()
+    yield broker
+    broker.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

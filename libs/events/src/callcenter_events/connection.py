@@ -17,6 +17,7 @@ appears in no repr and no log, only in the options handed to aiokafka.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from ssl import SSLContext
 from typing import Any, Literal
@@ -47,6 +48,11 @@ class KafkaConnection(BaseSettings):
     ssl_cafile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_CAFILE"))
     ssl_certfile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_CERTFILE"))
     ssl_keyfile: Path | None = Field(None, validation_alias=AliasChoices("KAFKA_SSL_KEYFILE"))
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> KafkaConnection:
+        """The settings a process with exactly this environment would read (tests, tools)."""
+        return cls.model_validate(dict(environ))
 
     @property
     def uses_sasl(self) -> bool:
