@@ -16,6 +16,7 @@ from callcenter_events.batch import BatchHandler
 from callcenter_events.codec import Record, decode, encode
 from callcenter_events.deadletter import Failed
 from callcenter_events.envelope import Envelope, Position
+from callcenter_events.handling import trace_headers
 from callcenter_events.reading import RawRecord, Reader, dispatch
 from callcenter_events.registry import REGISTRY, EventRegistry
 
@@ -40,7 +41,8 @@ class InMemoryBus:
         return self._registry.spec(envelope.type).topic.name(self._prefix)
 
     async def publish(self, envelope: Envelope) -> Position:
-        return self.append(self.topic_of(envelope), encode(envelope))
+        trace = () if envelope.traceparent else trace_headers(envelope)
+        return self.append(self.topic_of(envelope), encode(envelope, trace))
 
     async def publish_all(self, envelopes: Sequence[Envelope]) -> list[Position]:
         return [await self.publish(envelope) for envelope in envelopes]

@@ -27,6 +27,7 @@ from callcenter_events.registry import (
     UnknownEventTypeError,
     UnsupportedSchemaVersionError,
 )
+from callcenter_events.tracing import TRACE_HEADERS, TRACEPARENT, TRACESTATE
 
 Headers = Sequence[tuple[str, bytes]]
 CONTENT_TYPE: Final = "application/json"
@@ -59,7 +60,8 @@ class Record:
     headers: Headers
 
 
-def encode(envelope: Envelope) -> Record:
+def encode(envelope: Envelope, trace: Headers = ()) -> Record:
+    """The record of `envelope`; `trace`: the trace headers to write if it carries none."""
     headers: list[tuple[str, bytes]] = [
         ("ce_specversion", SPEC_VERSION.encode()),
         ("ce_id", envelope.id.encode()),
@@ -77,6 +79,12 @@ def encode(envelope: Envelope) -> Record:
         headers.append(("ce_subject", envelope.subject.encode()))
     if envelope.data_subject:
         headers.append(("ce_datasubject", envelope.data_subject.encode()))
+    if envelope.traceparent:
+        headers.append((TRACEPARENT, envelope.traceparent.encode()))
+        if envelope.tracestate:
+            headers.append((TRACESTATE, envelope.tracestate.encode()))
+    else:
+        headers += trace
     _ensure_sealed(envelope)
     value = pydantic_core.to_json(envelope.data)
     return Record(envelope.partition_key.encode(), value, headers)
@@ -116,6 +124,8 @@ def decode(record: Record, registry: EventRegistry = REGISTRY) -> Envelope:
         causation_id=attrs.get("ce_causationid"),
         subject=attrs.get("ce_subject"),
         data_subject=attrs.get("ce_datasubject"),
+        traceparent=attrs.get(TRACEPARENT),
+        tracestate=attrs.get(TRACESTATE),
     )
 
 
@@ -125,6 +135,8 @@ def _attributes(headers: Headers) -> dict[str, str]:
         try:
             attrs[name] = raw.decode("utf-8")
         except (UnicodeDecodeError, AttributeError):
+            if name in TRACE_HEADERS:
+                continue  # a broken trace context loses the trace, not the event
             raise MalformedEventError(f"header {name!r} is not UTF-8 text") from None
     missing = [name for name in REQUIRED_HEADERS if not attrs.get(name)]
     if missing:

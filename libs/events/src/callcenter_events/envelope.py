@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from callcenter_events.registry import REGISTRY, Event
@@ -36,6 +36,8 @@ class Envelope:
     and `datasubject`, the pseudonymous id of the person whose personal data the event carries
     sealed (CloudEvents names are lower-case letters and digits only). `partition_key` becomes the
     Kafka record key (the `partitionkey` extension of the Kafka protocol binding).
+    `traceparent` and `tracestate` are the W3C trace context the event was read with (the
+    producer writes it from the context of the write; see `callcenter_events.tracing`).
     """
 
     id: str
@@ -51,6 +53,8 @@ class Envelope:
     subject: str | None = None
     data_subject: str | None = None
     position: Position | None = None
+    traceparent: str | None = field(default=None, compare=False)
+    tracestate: str | None = field(default=None, compare=False)
 
     def at(self, position: Position) -> Envelope:
         return replace(self, position=position)

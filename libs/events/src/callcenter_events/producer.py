@@ -12,6 +12,7 @@ from prometheus_client import Counter
 from callcenter_events.codec import Record, encode
 from callcenter_events.connection import KafkaConnection, client_options
 from callcenter_events.envelope import Envelope, Position
+from callcenter_events.handling import trace_headers
 from callcenter_events.registry import REGISTRY, EventRegistry
 
 EVENTS_PUBLISHED = Counter("callcenter_events_published_total", "Events written to Kafka", ["type"])
@@ -73,7 +74,7 @@ class EventProducer:
         return self._registry.spec(envelope.type).topic.name(self._prefix)
 
     async def publish(self, envelope: Envelope) -> Position:
-        delivery = await self._send(self.topic_of(envelope), encode(envelope))
+        delivery = await self._send(self.topic_of(envelope), _record(envelope))
         position = _position(await delivery)
         EVENTS_PUBLISHED.labels(envelope.type).inc()
         return position
@@ -84,7 +85,7 @@ class EventProducer:
     async def enqueue_all(self, envelopes: Sequence[Envelope]) -> list[asyncio.Future[Any]]:
         """Hand the events to the producer in this order (per partition, the log's order)."""
         return [
-            await self._send(self.topic_of(envelope), encode(envelope)) for envelope in envelopes
+            await self._send(self.topic_of(envelope), _record(envelope)) for envelope in envelopes
         ]
 
     async def acknowledged(
@@ -114,6 +115,11 @@ class EventProducer:
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(await self._started.partitions_for(topic))
+
+
+def _record(envelope: Envelope) -> Record:
+    """The event's record, with the W3C trace context of the work that causes it."""
+    return encode(envelope, () if envelope.traceparent else trace_headers(envelope))
 
 
 def _position(metadata: Any) -> Position:

@@ -18,6 +18,7 @@ from callcenter_events.codec import MalformedEventError, Record, decode, encode
 from callcenter_events.deadletter import DeadLetters, Failed
 from callcenter_events.dedupe import RecentIds
 from callcenter_events.envelope import Position
+from callcenter_events.handling import handle
 from callcenter_events.registry import REGISTRY, EventRegistry
 
 log = structlog.get_logger(__name__)
@@ -77,7 +78,7 @@ async def dispatch(
     for failure in failed:
         await dead_letters.send(failure)
     try:
-        await handler(batch)
+        await handle(batch, handler)
     except TransientError:
         raise
     except Exception:
@@ -92,7 +93,7 @@ async def _handle_one_by_one(
         assert envelope.position is not None
         tp = (envelope.position.topic, envelope.position.partition)
         try:
-            await handler(Batch([envelope], {tp: envelope.position.offset + 1}))
+            await handle(Batch([envelope], {tp: envelope.position.offset + 1}), handler)
         except TransientError:
             raise
         except Exception as exc:

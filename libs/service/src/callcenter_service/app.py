@@ -19,6 +19,7 @@ from callcenter_service.logs import configure_logging
 from callcenter_service.problems import install_problem_handlers
 from callcenter_service.runtime import Component, DirectoryComponent, Runtime
 from callcenter_service.settings import ServiceSettings
+from callcenter_service.telemetry import TracingComponent
 
 
 def create_service_app(
@@ -33,6 +34,7 @@ def create_service_app(
 ) -> FastAPI:
     """The service's app; `body_limits` lifts the body-size limit for paths that stream."""
     configure_logging(name, settings.log_level)
+    tracing = TracingComponent(settings, name)
     directory = DirectoryComponent(
         settings.kafka_bootstrap_servers, TENANTS.name(settings.topic_prefix)
     )
@@ -51,6 +53,7 @@ def create_service_app(
             yield
         finally:
             await runtime.stop()
+            await tracing.stop()  # the spans of the last work flushed
 
     app = FastAPI(
         title=f"Call center {name}",

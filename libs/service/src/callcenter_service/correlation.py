@@ -1,17 +1,25 @@
-"""Correlation ids: taken from `X-Correlation-ID` (or made), bound to logs, echoed back."""
+"""Correlation ids: taken from `X-Correlation-ID` (or made), bound to logs, echoed back.
+
+The request's W3C `traceparent` becomes the current trace context (see `http_tracing`).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from contextvars import ContextVar
 
 import structlog
+from callcenter_events.handling import correlation_id
 from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callcenter_service import http_tracing
+
 HEADER = "x-correlation-id"
-correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
+TRACEPARENT = b"traceparent"
+TRACESTATE = b"tracestate"
+__all__ = ["CorrelationMiddleware", "correlation_id", "current_correlation_id"]
 REQUEST_SECONDS = Histogram(
     "callcenter_http_request_seconds",
     "HTTP request duration",
@@ -20,6 +28,7 @@ REQUEST_SECONDS = Histogram(
 )
 SLOW_REQUEST_S = 1.0
 log = structlog.get_logger("access")
+_stdlib_log = logging.getLogger("access")
 
 
 def current_correlation_id() -> str:
@@ -48,6 +57,9 @@ class CorrelationMiddleware:
             return
         cid = _header(scope, HEADER.encode()) or str(uuid.uuid4())
         token = correlation_id.set(cid)
+        traced = http_tracing.enter(
+            scope["method"], _header(scope, TRACEPARENT), _header(scope, TRACESTATE, 512)
+        )
         started = time.perf_counter()
         status = 500
 
@@ -61,31 +73,36 @@ class CorrelationMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            self._observe(scope, status, time.perf_counter() - started)
+            route = self._observe(scope, status, time.perf_counter() - started)
+            if traced is not None:
+                http_tracing.leave(traced, scope["method"], route, status)
             correlation_id.reset(token)
 
     @staticmethod
-    def _observe(scope: Scope, status: int, seconds: float) -> None:
+    def _observe(scope: Scope, status: int, seconds: float) -> str:
         """Every request feeds the histogram; the log gets the failed and the slow ones.
 
         A log line per successful request would cost intake a fifth of its throughput; the
-        histogram answers "how many, how fast", the log answers "what went wrong".
+        histogram answers "how many, how fast", the log answers "what went wrong" (and, at
+        DEBUG, every request). Answers the route.
         """
-        route = getattr(scope.get("route"), "path", "unmatched")
+        route: str = getattr(scope.get("route"), "path", "unmatched")
         REQUEST_SECONDS.labels(scope["method"], route, str(status)).observe(seconds)
-        if status >= 400 or seconds >= SLOW_REQUEST_S:
-            log.info(
+        failed_or_slow = status >= 400 or seconds >= SLOW_REQUEST_S
+        if failed_or_slow or _stdlib_log.isEnabledFor(logging.DEBUG):
+            (log.info if failed_or_slow else log.debug)(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
                 ms=round(seconds * 1000, 2),
             )
+        return route
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _header(scope: Scope, name: bytes, limit: int = 128) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
-            text: str = value.decode("latin-1")[:128]
+            text: str = value.decode("latin-1")[:limit]
             return text
     return None

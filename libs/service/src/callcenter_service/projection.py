@@ -13,6 +13,7 @@ from callcenter_events.producer import EventProducer
 from callcenter_events.store import ProjectionStore, in_db_thread
 
 from callcenter_service.problems import ProblemError
+from callcenter_service.projection_metrics import PROJECTION_LAG
 from callcenter_service.runtime import ConsumerComponent
 from callcenter_service.settings import ServiceSettings
 from callcenter_service.wiring import event_consumer
@@ -33,6 +34,7 @@ class ProjectionRunner:
     ) -> None:
         self.store = store
         projection = store.projection
+        self.metric_name = f"{service}.{projection.name}.v{projection.version}"
         self.consumer: EventConsumer = event_consumer(
             settings,
             group=f"{service}.{projection.name}.v{projection.version}",
@@ -99,6 +101,11 @@ class ProjectionRunner:
         stored = self.store.positions([(position.topic, position.partition)])
         return stored.get((position.topic, position.partition), 0) > position.offset
 
+    @property
+    def lag(self) -> int:
+        """Records of its topics not yet projected (its consumer's assigned partitions)."""
+        return self.consumer.lag
+
     def status(self) -> dict[str, Any]:
         projection = self.store.projection
         return {
@@ -121,3 +128,8 @@ class ProjectionComponent(ConsumerComponent):
     async def start(self) -> None:
         await in_db_thread(self._runner.store.engine, self._runner.store.create_tables)
         await super().start()
+        PROJECTION_LAG.watch(self._runner)
+
+    async def stop(self) -> None:
+        PROJECTION_LAG.forget(self._runner)
+        await super().stop()

@@ -39,6 +39,11 @@ class ServiceSettings(BaseSettings):
         description="False where topics are made by others (Strimzi KafkaTopics, no Create ACL)",
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL"))
+    otel_enabled: bool = Field(
+        False,
+        validation_alias=AliasChoices("CALLCENTER_OTEL_ENABLED"),
+        description="Export spans over OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT",
+    )
     max_body_bytes: int = Field(
         256 * 1024, ge=1024, validation_alias=AliasChoices("CALLCENTER_MAX_BODY_BYTES")
     )

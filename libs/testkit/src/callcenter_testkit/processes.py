@@ -66,6 +66,11 @@ class ServiceProcess:
             return self._process.wait(5)
 
     @property
+    def log_path(self) -> Path:
+        """Where the process's stdout and stderr go (its JSON log lines)."""
+        return self._log_path
+
+    @property
     def pid(self) -> int:
         assert self._process is not None
         return self._process.pid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,24 @@ def _log_order(event: Envelope) -> tuple[str, int, int]:
     position = event.position
     assert position is not None
     return (position.topic, position.partition, position.offset)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadedRecord:
+    """A record as written: topic, key, value and its headers by name."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: dict[str, bytes]
+
+
+async def headed_records(bootstrap: str, topics: list[str]) -> list[HeadedRecord]:
+    """Every record of `topics` with its headers (per partition in log order)."""
+    return [
+        HeadedRecord(tp.topic, m.key or b"", m.value or b"", dict(m.headers or ()))
+        for tp, m in await _every_message(bootstrap, topics)
+    ]
 
 
 def all_bytes(records: list[Record]) -> bytes:

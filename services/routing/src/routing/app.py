@@ -16,6 +16,7 @@ from routing.agents_api import router as agents_router
 from routing.core import RoutingCore
 from routing.decision_store import DecisionProjection
 from routing.handlers import TYPES, RoutingHandlers
+from routing.metrics import QUEUE_LENGTHS
 from routing.owner import OwnerComponent
 from routing.policies_api import router as policies_router
 from routing.queues_api import router as queues_router
@@ -81,5 +82,6 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
         receives=TYPES | DecisionProjection.types,
     )
     app.state.core = core
+    QUEUE_LENGTHS.watch(core)
     app.state.decisions = decisions
     return app

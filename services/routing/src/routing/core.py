@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 import structlog
 from callcenter_events import Envelope, Position, wrap
+from callcenter_events.handling import correlation_id
 from callcenter_events.store import in_db_thread
 from prometheus_client import Counter, Gauge
 
@@ -29,6 +30,7 @@ from routing.domain import decisions as fx
 from routing.domain import snapshot
 from routing.domain.engine import Engine, UnknownOfferError
 from routing.facts import effect_of, event_of
+from routing.metrics import observe_offers
 from routing.replay import FactReader, FactStream
 from routing.snapshots import Snapshot, SnapshotStore, encode_state
 
@@ -127,10 +129,14 @@ class RoutingCore:
         envelopes: list[Envelope] = []
         refused: UnknownOfferError | None = None
         for order in orders:
+            flow = correlation_id.set(order.correlation_id)  # its log lines carry its flow
             try:
                 made = order.command(self.engine, now)
             except UnknownOfferError as exc:  # what fell due meanwhile happened all the same
                 made, refused = exc.effects, exc
+            finally:
+                correlation_id.reset(flow)
+            observe_offers(made, self.engine, order.correlation_id)
             effects += made
             envelopes += [self._envelope(e, order.correlation_id, order.cause) for e in made]
         recorded = await self._record(effects, envelopes)

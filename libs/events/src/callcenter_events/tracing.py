@@ -1,0 +1,98 @@
+"""W3C trace context on Kafka records (`traceparent`, `tracestate` headers), with OpenTelemetry.
+
+Every event written carries a `traceparent`: the context of the event that caused it (the span
+its consumer handles it in), else the current context (the HTTP request's, from its own
+`traceparent` header), else a new trace. The tracer provider is the SDK's, so spans get valid
+ids even when nothing exports them; until a service installs its own (`use_tracer_provider`,
+with an exporter), nothing is sampled and a span costs an id and an object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.trace import Span, SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+TRACEPARENT: Final = "traceparent"
+TRACESTATE: Final = "tracestate"
+TRACE_HEADERS: Final = frozenset({TRACEPARENT, TRACESTATE})
+PROPAGATOR: Final = TraceContextTextMapPropagator()
+INSTRUMENTATION: Final = "callcenter"
+
+
+class _Tracing:
+    """The tracer in use, and whether its spans are recorded (an exporter is on)."""
+
+    def __init__(self) -> None:
+        self.tracer: Tracer = TracerProvider(sampler=ALWAYS_OFF).get_tracer(INSTRUMENTATION)
+        self.recording = False
+
+
+_TRACING = _Tracing()
+
+
+def use_tracer_provider(provider: TracerProvider, *, recording: bool) -> None:
+    """Spans from now on come from `provider`; `recording`: someone exports them."""
+    _TRACING.tracer = provider.get_tracer(INSTRUMENTATION)
+    _TRACING.recording = recording
+
+
+def tracer() -> Tracer:
+    return _TRACING.tracer
+
+
+def recording() -> bool:
+    """True when spans are exported: worth the attributes and a span per handled event."""
+    return _TRACING.recording
+
+
+def remote_context(traceparent: str | None, tracestate: str | None = None) -> Context | None:
+    """The context a `traceparent` (and `tracestate`) names; None when absent or invalid."""
+    if not traceparent:
+        return None
+    carrier = {TRACEPARENT: traceparent}
+    if tracestate:
+        carrier[TRACESTATE] = tracestate
+    found = PROPAGATOR.extract(carrier, context=Context())
+    if not trace.get_current_span(found).get_span_context().is_valid:
+        return None
+    return found
+
+
+def start_span(name: str, parent: Context | None, kind: SpanKind) -> Span:
+    """A span under `parent` (a new trace when None): valid ids whether recorded or not."""
+    return _TRACING.tracer.start_span(name, context=parent or Context(), kind=kind)
+
+
+def headers_of(context: Context) -> list[tuple[str, bytes]]:
+    """The `traceparent` (and `tracestate`) headers of `context`'s span."""
+    carrier: dict[str, str] = {}
+    PROPAGATOR.inject(carrier, context=context)
+    return [(name, value.encode()) for name, value in carrier.items()]
+
+
+def current_context() -> Context | None:
+    """The current context if it holds a valid span (a request's, an event handling's)."""
+    context = otel_context.get_current()
+    if trace.get_current_span(context).get_span_context().is_valid:
+        return context
+    return None
+
+
+def new_trace_headers(name: str) -> list[tuple[str, bytes]]:
+    """The headers of a new trace's root span (for an event nothing traced caused)."""
+    span = start_span(name, None, SpanKind.PRODUCER)
+    span.end()
+    return headers_of(trace.set_span_in_context(span))
+
+
+def trace_fields(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """`traceparent` and `tracestate` of decoded record headers (None when absent)."""
+    return headers.get(TRACEPARENT) or None, headers.get(TRACESTATE) or None
