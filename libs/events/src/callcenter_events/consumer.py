@@ -49,6 +49,8 @@ EVENTS_CONSUMED = Counter(
 )
 CONSUMER_LAG = Gauge("callcenter_consumer_lag", "Records not yet consumed", ["group"])
 log = structlog.get_logger(__name__)
+STOP_WAIT_S = 5.0
+"""How long a stop waits for the batch being handled (the pod's grace period is 30 s)."""
 
 
 class EventConsumer:
@@ -100,6 +102,7 @@ class EventConsumer:
             **client_options(connection),
         }
         self._consumer: Any = None
+        self._in_flight: asyncio.Future[None] | None = None
 
     @property
     def topics(self) -> list[str]:
@@ -133,6 +136,7 @@ class EventConsumer:
 
     async def stop(self) -> None:
         self._stopping.set()
+        await self._finish_in_flight()
         if self._consumer is not None:
             await self._commit_pending()
             await self._consumer.stop()
@@ -144,7 +148,7 @@ class EventConsumer:
             polled = await self._consumer.getmany(timeout_ms=200, max_records=max_records)
             raw = list(raw_records(polled))
             if raw:
-                await self._process(raw)
+                await self._handle(raw)
             now = time.monotonic()
             if now - self._last_commit >= self._tuning.commit_interval_s:
                 self._last_commit = now
@@ -152,6 +156,28 @@ class EventConsumer:
             if not self._caught_up or now - self._last_progress >= self._tuning.progress_interval_s:
                 self._last_progress = now
                 await self._update_progress()
+
+    async def _handle(self, raw: list[RawRecord]) -> None:
+        """Handle a batch to its end, even if `run` is cancelled meanwhile (a stop).
+
+        `stop` waits for it and commits it: what a handler did (facts written, rows stored) is
+        not handled again after a restart, and no handler is cut off half-way at a shutdown.
+        """
+        self._in_flight = asyncio.ensure_future(self._process(raw))
+        await asyncio.shield(self._in_flight)
+
+    async def _finish_in_flight(self) -> None:
+        """Wait (bounded) for the batch being handled; one that cannot finish is abandoned."""
+        batch = self._in_flight
+        if batch is None or batch.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(batch), STOP_WAIT_S)
+        except TimeoutError:
+            batch.cancel()
+            log.warning("batch_abandoned_at_stop", group=self.group_id, waited_s=STOP_WAIT_S)
+        except Exception as exc:
+            log.warning("batch_failed_at_stop", group=self.group_id, error=repr(exc))
 
     async def _process(self, raw: list[RawRecord]) -> None:
         batch, failed = self._reader.read(raw)
@@ -161,6 +187,8 @@ class EventConsumer:
                 await dispatch(batch, failed, self._handler, self._dead_letters)
                 break
             except TransientError as exc:
+                if self._stopping.is_set():
+                    raise  # not retried at a stop: uncommitted, handled again after a restart
                 log.warning("transient_failure_retrying", error=repr(exc), delay_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
