@@ -6,19 +6,24 @@
   correlation id (the handler passes it on) and a `traceparent` of the span the cause is handled
   in, a child of the cause's own `traceparent`. That span is made only when needed, unless
   spans are exported: then every handled event gets one.
-- Once handled, each event gets an `event_handled` line at DEBUG (type, position, ids).
+- Once handled, the events are counted by type (`callcenter_events_handled_total`) and each
+  gets an `event_handled` line at DEBUG (type, position, ids).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from contextvars import ContextVar
+from typing import Any
 
 import structlog
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind
+from prometheus_client import Counter as MetricCounter
 
 from callcenter_events import tracing
 from callcenter_events.batch import Batch, BatchHandler
@@ -27,6 +32,9 @@ from callcenter_events.envelope import Envelope
 correlation_id: ContextVar[str] = ContextVar("correlation_id", default="")
 """The flow (HTTP request or handled events) the current work belongs to; "" when none."""
 _current: ContextVar[Handling | None] = ContextVar("handling", default=None)
+EVENTS_HANDLED = MetricCounter(
+    "callcenter_events_handled_total", "Events handed to a handler that returned", ["type"]
+)
 log = structlog.get_logger(__name__)
 _stdlib_log = logging.getLogger(__name__)
 
@@ -84,8 +92,21 @@ async def handle(batch: Batch, handler: BatchHandler) -> None:
             correlation_id.reset(flow_token)
         _current.reset(token)
         scope.end()
-    if batch.envelopes and _stdlib_log.isEnabledFor(logging.DEBUG):
-        _log_handled(batch.envelopes)
+    if batch.envelopes:
+        _count(batch.envelopes)
+        if _stdlib_log.isEnabledFor(logging.DEBUG):
+            _log_handled(batch.envelopes)
+
+
+def _count(envelopes: Sequence[Envelope]) -> None:
+    for event_type, count in Counter(envelope.type for envelope in envelopes).items():
+        _handled_of(event_type).inc(count)
+
+
+@functools.cache
+def _handled_of(event_type: str) -> Any:
+    """The counter of one type (looking labels up costs more than counting)."""
+    return EVENTS_HANDLED.labels(event_type)
 
 
 def _one_flow(envelopes: Sequence[Envelope]) -> str:
