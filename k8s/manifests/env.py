@@ -24,13 +24,14 @@ COMMON: dict[str, str] = {
     "CALLCENTER_TOPIC_REPLICATION_FACTOR": "3",
     "CALLCENTER_STATE_DIR": STATE_DIR,
     "CALLCENTER_OTEL_ENABLED": "false",
-    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector.monitoring.svc:4317",
+    "OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector.monitoring.svc:4318",
 }
 
 COMMON_NOTES = """
 Settings every service reads, for Kubernetes (Strimzi's TLS listener, topics created by the
 topic operator, not by the services). docker-compose.yml reads this file too and overrides
-what differs there. Turning OpenTelemetry on also needs an egress NetworkPolicy to the collector.
+what differs there. Turning OpenTelemetry on (OTLP/HTTP) also needs an egress NetworkPolicy to
+the collector.
 """
 
 
