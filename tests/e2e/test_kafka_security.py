@@ -68,6 +68,9 @@ async def test_intake_works_with_only_its_own_acls(
             return call_id.encode() in await call_keys_in_log(secured_kafka.bootstrap, routing)
 
         await eventually(landed, timeout=30, what=f"call {call_id} on the calls topic")
-        assert "topics_not_created" in intake.log_tail(400)
+        log = intake.log_tail(1000)
+        assert "topics_not_created" in log
+        assert '"sasl_username": "intake"' in log
+        assert secured_kafka.passwords["intake"] not in log
     finally:
         intake.stop()

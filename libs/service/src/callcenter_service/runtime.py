@@ -15,6 +15,7 @@ from typing import Protocol
 import structlog
 from callcenter_events.admin import ensure_topics
 from callcenter_events.broadcast import BroadcastReader
+from callcenter_events.connection import KafkaConnection
 from callcenter_events.consumer import EventConsumer
 from callcenter_events.producer import EventProducer
 
@@ -144,6 +145,9 @@ class Runtime:
         return {c.name: c.name in started and c.ready() for c in self.components}
 
     async def _start_all(self) -> None:
+        log.info(
+            "kafka_connection", bootstrap_servers=self._bootstrap, **KafkaConnection().describe()
+        )
         if self._create_topics:
             await _retrying("topics", self._ensure_topics)
         else:
