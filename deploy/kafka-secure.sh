@@ -3,7 +3,8 @@
 # KafkaUsers enforce in Kubernetes: TLS, SASL/SCRAM logins and ACLs (KRaft StandardAuthorizer).
 # Same jars and functions as deploy/kafka.sh; its own ports, state and data under .local/.
 #
-#   deploy/kafka-secure.sh up        start (or reuse) it: a fresh CA and broker certificate,
+#   deploy/kafka-secure.sh up        start it (or reuse the running one, provisioning it again):
+#                                    a fresh CA and broker certificate,
 #                                    SCRAM-SHA-512 users admin + one per service (random
 #                                    passwords), then the platform's topics and each service's
 #                                    ACLs (python -m callcenter_events.provisioning).
@@ -203,7 +204,8 @@ cmd_up_secure() {
     local pid
     pid="$(broker_pid)"
     if [[ -n "$pid" ]] && tcp_open 127.0.0.1 "$KAFKA_PORT"; then
-        log "secured broker already running (pid $pid) on $BOOTSTRAP"
+        log "secured broker already running (pid $pid) on $BOOTSTRAP; provisioning again"
+        provision
         print_settings
         return 0
     elif [[ -n "$pid" ]]; then
