@@ -129,8 +129,8 @@ def deployment(service: Service) -> dict[str, Any]:
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": service.name, "labels": service.labels, "annotations": CHECKOV_SKIPS},
+        # No `replicas`: the HPA (or KEDA's) owns the count; an applied one would reset it.
         "spec": {
-            "replicas": 2,
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": service.selector},
             "strategy": {"rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},

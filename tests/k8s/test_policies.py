@@ -60,3 +60,17 @@ def test_brokers_keep_the_log(rendered: Rendered) -> None:
         assert config["delete.topic.enable"] is False
         assert config["auto.create.topics.enable"] is False
         assert config["min.insync.replicas"] == 2
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_deployment_has_exactly_one_autoscaler(rendered: Rendered, overlay: str) -> None:
+    resources = rendered[overlay]
+    targets = [
+        a["spec"]["scaleTargetRef"]["name"]
+        for a in of_kind(resources, "HorizontalPodAutoscaler", "ScaledObject")
+    ]
+
+    deployments = sorted(d["metadata"]["name"] for d in of_kind(resources, "Deployment"))
+
+    assert sorted(targets) == deployments
+    assert all("replicas" not in d["spec"] for d in of_kind(resources, "Deployment"))
