@@ -69,7 +69,7 @@ def start(
             service.stop()
 
 
-def calls_to(url: str) -> Send:
+def _calls_to(url: str) -> Send:
     def send(client: httpx.AsyncClient, number: int) -> Awaitable[httpx.Response]:
         body = {"tenant_id": TENANT, "customer_ref": f"c-{number}", "language": "de"}
         return client.post(f"{url}/v1/calls", json=body | {"topic": "billing"})
@@ -83,7 +83,7 @@ async def test_intake_stops_cleanly_under_load(
     platform = start("intake")
     async with _client(platform) as client:
         await create_tenant(client, platform, TENANT)
-        load = WriteLoad(client, calls_to(platform.url("intake")), writers=WRITERS)
+        load = WriteLoad(client, _calls_to(platform.url("intake")), writers=WRITERS)
         await _acknowledged(load, BEFORE_SIGNAL)
         code, seconds = await terminate(platform.services["intake"], load)
         answers = await _refused_then_stopped(load)
@@ -100,7 +100,7 @@ async def test_routing_stops_cleanly_under_load(
     group = f"{topic_prefix}routing"
     async with _client(platform) as client:
         await create_tenant(client, platform, TENANT)
-        calls = WriteLoad(client, calls_to(platform.url("intake")), writers=WRITERS // 2)
+        calls = WriteLoad(client, _calls_to(platform.url("intake")), writers=WRITERS // 2)
         agents = WriteLoad(client, _agents_to(platform.url("routing")), writers=WRITERS)
         await _acknowledged(agents, BEFORE_SIGNAL)
         await _consumed(client, platform.url("routing"), group)
@@ -124,7 +124,7 @@ async def test_surveys_stops_cleanly_under_load(
     async with _client(platform) as client:
         await create_tenant(client, platform, TENANT)
         survey_id = await _survey(client, platform.url("surveys"))
-        calls = WriteLoad(client, calls_to(platform.url("intake")), writers=WRITERS // 2)
+        calls = WriteLoad(client, _calls_to(platform.url("intake")), writers=WRITERS // 2)
         responses = WriteLoad(client, _responses_to(platform.url("surveys"), survey_id))
         await _acknowledged(responses, BEFORE_SIGNAL)
         await _consumed(client, platform.url("surveys"), group)
@@ -146,10 +146,11 @@ async def test_analytics_stops_cleanly_under_load(
     platform = start("intake", "analytics")
     async with _client(platform) as client:
         await create_tenant(client, platform, TENANT)
-        calls = WriteLoad(client, calls_to(platform.url("intake")), writers=WRITERS)
+        calls = WriteLoad(client, _calls_to(platform.url("intake")), writers=WRITERS)
+        reads = WriteLoad(client, _reads_of(platform.url("analytics")), writers=WRITERS // 2)
         await _acknowledged(calls, BEFORE_SIGNAL)
+        await _acknowledged(reads, BEFORE_SIGNAL)
         await _projected(client, platform.url("analytics"), "calls", BEFORE_SIGNAL)
-        reads = WriteLoad(client, _reads_of(platform.url("analytics")), writers=WRITERS)
         code, seconds = await terminate(platform.services["analytics"], reads)
         answers = await _refused_then_stopped(reads)
         await calls.stop()
@@ -221,10 +222,10 @@ async def _projected(client: httpx.AsyncClient, url: str, name: str, count: int)
 
 
 async def _refused_then_stopped(load: WriteLoad) -> Answers:
-    """Every writer is refused at least once after the signal; then the writers stop."""
+    """Writes after the signal are refused (as many as there are writers); then they stop."""
 
     async def refused() -> bool:
-        return load.answers.refused_after_signal >= WRITERS
+        return load.answers.refused_after_signal >= load.writers
 
     await eventually(refused, timeout=10, what="writes refused after the signal")
     return await load.stop()

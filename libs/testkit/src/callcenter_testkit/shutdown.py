@@ -44,6 +44,7 @@ class WriteLoad:
     def __init__(self, client: httpx.AsyncClient, send: Send, *, writers: int = 8) -> None:
         self.answers = Answers()
         self.signalled = False
+        self.writers = writers
         self._client = client
         self._send = send
         self._numbers = itertools.count()
