@@ -10,12 +10,14 @@ with an exporter), nothing is sampled and a span costs an id and an object.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar, Token
 from typing import Final
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -25,6 +27,7 @@ TRACESTATE: Final = "tracestate"
 TRACE_HEADERS: Final = frozenset({TRACEPARENT, TRACESTATE})
 PROPAGATOR: Final = TraceContextTextMapPropagator()
 INSTRUMENTATION: Final = "callcenter"
+_IDS: Final = RandomIdGenerator()
 
 
 class _Tracing:
@@ -86,8 +89,41 @@ def current_context() -> Context | None:
     return None
 
 
+class _NewTrace:
+    """The trace of a unit of work (a request) that came without one, made on first need."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self) -> None:
+        self.headers: list[tuple[str, bytes]] | None = None
+
+
+_new_trace: ContextVar[_NewTrace | None] = ContextVar("new_trace", default=None)
+
+
+def one_trace_per_work() -> Token[_NewTrace | None]:
+    """From now on (until `end_of_work`), events written outside a span share one new trace."""
+    return _new_trace.set(_NewTrace())
+
+
+def end_of_work(token: Token[_NewTrace | None]) -> None:
+    _new_trace.reset(token)
+
+
 def new_trace_headers(name: str) -> list[tuple[str, bytes]]:
-    """The headers of a new trace's root span (for an event nothing traced caused)."""
+    """The headers of a new trace (for an event nothing traced caused): the work's, if any."""
+    work = _new_trace.get()
+    if work is None:
+        return _root_headers(name)
+    if work.headers is None:
+        work.headers = _root_headers(name)
+    return work.headers
+
+
+def _root_headers(name: str) -> list[tuple[str, bytes]]:
+    if not _TRACING.recording:  # the ids alone: no span object to make and end
+        trace_id, span_id = _IDS.generate_trace_id(), _IDS.generate_span_id()
+        return [(TRACEPARENT, f"00-{trace_id:032x}-{span_id:016x}-00".encode())]
     span = start_span(name, None, SpanKind.PRODUCER)
     span.end()
     return headers_of(trace.set_span_in_context(span))

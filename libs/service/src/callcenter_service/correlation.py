@@ -74,8 +74,7 @@ class CorrelationMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             route = self._observe(scope, status, time.perf_counter() - started)
-            if traced is not None:
-                http_tracing.leave(traced, scope["method"], route, status)
+            http_tracing.leave(traced, scope["method"], route, status)
             correlation_id.reset(token)
 
     @staticmethod

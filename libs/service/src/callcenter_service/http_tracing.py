@@ -3,7 +3,7 @@
 The request's `traceparent` (and `tracestate`) header, if any, becomes the current context, so
 the producer writes it into every event of the request. When spans are exported, the request
 also gets a server span of its own (a child of that header, or a new trace). Without exporter and
-without header, a request costs nothing here: each event it writes starts a new trace.
+without header, the events the request writes share one new trace, made when the first is written.
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ from opentelemetry.trace import Span, SpanKind
 class RequestTrace:
     token: object
     span: Span | None
+    new_trace: bool = False
 
 
-def enter(method: str, traceparent: str | None, tracestate: str | None) -> RequestTrace | None:
-    """Make the request's trace context current (None: there is none to make current)."""
+def enter(method: str, traceparent: str | None, tracestate: str | None) -> RequestTrace:
+    """Make the request's trace context current."""
     parent = tracing.remote_context(traceparent, tracestate) if traceparent else None
     if tracing.recording():
         span = tracing.start_span(method, parent, SpanKind.SERVER)
         return RequestTrace(otel_context.attach(trace.set_span_in_context(span)), span)
     if parent is None:
-        return None
+        return RequestTrace(tracing.one_trace_per_work(), None, new_trace=True)
     return RequestTrace(otel_context.attach(parent), None)
 
 
@@ -48,4 +49,7 @@ def leave(entered: RequestTrace, method: str, route: str, status: int) -> None:
         if status >= 500:
             span.set_status(trace.StatusCode.ERROR)
         span.end()
-    otel_context.detach(entered.token)  # type: ignore[arg-type]
+    if entered.new_trace:
+        tracing.end_of_work(entered.token)  # type: ignore[arg-type]
+    else:
+        otel_context.detach(entered.token)  # type: ignore[arg-type]

@@ -13,7 +13,6 @@ import os
 
 import structlog
 from callcenter_events.tracing import use_tracer_provider
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -49,6 +48,9 @@ class TracingComponent:
 
 def exporting_provider(service_name: str) -> TracerProvider:
     """A tracer provider sending batches of spans over OTLP/HTTP (the SDK's sampler settings)."""
+    # imported only when exporting: protobuf and an HTTP client are not needed otherwise
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter  # noqa: PLC0415
+
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     return provider
