@@ -42,6 +42,12 @@ BREAKAGES = {
         "          readOnlyRootFilesystem: true\n",
         ["Deployment/routing: container routing: runAsNonRoot is not true"],
     ),
+    "uid 0": (
+        ROUTING,
+        "          runAsUser: 10001\n          runAsGroup: 10001\n          readOnlyRootFilesystem",
+        "          runAsUser: 0\n          runAsGroup: 10001\n          readOnlyRootFilesystem",
+        ["Deployment/routing: container routing: runAsUser is root or unset"],
+    ),
     "a topic missing": (
         TOPICS,
         "  topicName: callcenter.privacy.v1\n",

@@ -60,27 +60,24 @@ def missing_resources(resources: list[Resource]) -> list[str]:
 
 
 def _security_faults(pod: Resource, container: Resource) -> list[str]:
-    def setting(key: str) -> Any:
-        return container.get("securityContext", {}).get(key, pod.get(key))
-
+    """What a container's securityContext (or its pod's, where the container sets none) lacks."""
     context = container.get("securityContext", {})
-    seccomp = (context.get("seccompProfile") or pod.get("seccompProfile") or {}).get("type")
-    user = setting("runAsUser")
-    faults = [
-        "runAsNonRoot is not true" if setting("runAsNonRoot") is not True else "",
-        f"runAsUser {user} is root or unset" if not user else "",
-        "readOnlyRootFilesystem is not true"
-        if context.get("readOnlyRootFilesystem") is not True
-        else "",
-        "allowPrivilegeEscalation is not false"
-        if context.get("allowPrivilegeEscalation") is not False
-        else "",
-        "capabilities do not drop ALL"
-        if "ALL" not in context.get("capabilities", {}).get("drop", [])
-        else "",
-        "seccompProfile is not RuntimeDefault" if seccomp != "RuntimeDefault" else "",
-    ]
-    return [fault for fault in faults if fault]
+
+    def setting(key: str) -> Any:
+        return context.get(key, pod.get(key))
+
+    dropped = context.get("capabilities", {}).get("drop", [])
+    faults = {
+        "runAsNonRoot is not true": setting("runAsNonRoot") is not True,
+        "runAsUser is root or unset": not setting("runAsUser"),
+        "readOnlyRootFilesystem is not true": context.get("readOnlyRootFilesystem") is not True,
+        "allowPrivilegeEscalation is not false": context.get("allowPrivilegeEscalation")
+        is not False,
+        "capabilities do not drop ALL": "ALL" not in dropped,
+        "seccompProfile is not RuntimeDefault": (setting("seccompProfile") or {}).get("type")
+        != "RuntimeDefault",
+    }
+    return [fault for fault, found in faults.items() if found]
 
 
 def insecure_containers(resources: list[Resource]) -> list[str]:
