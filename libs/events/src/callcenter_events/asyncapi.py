@@ -86,6 +86,8 @@ def _message(spec: EventSpec) -> Document:
     headers["ce_type"] = {"type": "string", "const": spec.event_type}
     headers["ce_schemaversion"] = {"type": "string", "const": str(spec.version)}
     headers["ce_causationid"] = {"type": "string"}
+    headers["traceparent"] = {"type": "string", "description": "W3C Trace Context"}
+    headers["tracestate"] = {"type": "string", "description": "W3C Trace Context vendor state"}
     return {
         "name": spec.event_type,
         "title": spec.model.__name__,
