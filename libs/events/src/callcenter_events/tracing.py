@@ -2,14 +2,13 @@
 
 Every event written carries a `traceparent`: the context of the event that caused it (the span
 its consumer handles it in), else the current context (the HTTP request's, from its own
-`traceparent` header), else a new trace. The tracer provider is the SDK's, so spans get valid
-ids even when nothing exports them; until a service installs its own (`use_tracer_provider`,
-with an exporter), nothing is sampled and a span costs an id and an object.
+`traceparent` header), else a new trace (one per request). The tracer provider is the SDK's, so
+spans get valid ids even when nothing exports them; until a service installs its own
+(`use_tracer_provider`, with an exporter), nothing is sampled and a span costs an id and an object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from typing import Final
 
@@ -127,8 +126,3 @@ def _root_headers(name: str) -> list[tuple[str, bytes]]:
     span = start_span(name, None, SpanKind.PRODUCER)
     span.end()
     return headers_of(trace.set_span_in_context(span))
-
-
-def trace_fields(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """`traceparent` and `tracestate` of decoded record headers (None when absent)."""
-    return headers.get(TRACEPARENT) or None, headers.get(TRACESTATE) or None
