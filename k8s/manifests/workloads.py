@@ -89,8 +89,11 @@ def container(service: Service) -> dict[str, Any]:
         ],
         "env": [
             secret_env(service.database_env, DATABASES, service.database_env),
-            # Written by Strimzi's user operator for the KafkaUser of the same name.
+            # The KafkaUser of the service's name; Strimzi's user operator writes its password.
+            {"name": "KAFKA_SASL_USERNAME", "value": service.name},
             secret_env("KAFKA_SASL_PASSWORD", service.name, "password"),
+            # The cluster CA, mounted below (the file exists only with that volume).
+            {"name": "KAFKA_SSL_CAFILE", "value": f"{KAFKA_CA_DIR}/ca.crt"},
         ],
         "startupProbe": http_probe("/livez", period=2, failures=60),
         "livenessProbe": http_probe("/livez", period=10, failures=3),

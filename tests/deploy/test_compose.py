@@ -3,11 +3,15 @@ the same environment variables as the Kubernetes manifests (so the two cannot dr
 
 from __future__ import annotations
 
+import importlib
+import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from callcenter_service import ServiceSettings
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "deploy" / "docker-compose.yml"
@@ -15,8 +19,8 @@ K8S = REPO / "k8s"
 SERVICES = ("intake", "routing", "surveys", "analytics")
 LEFT_AT_DEVELOPMENT_DEFAULTS = {"CALLCENTER_MASTER_KEYS", "CALLCENTER_LOOKUP_SECRET"}
 """Secrets Kubernetes sets and compose leaves to the services' development values."""
-ONLY_WITH_SASL = {"KAFKA_SASL_PASSWORD"}
-"""Compose talks plaintext to its one local broker: no password to give."""
+ONLY_WITH_SASL = {"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CAFILE"}
+"""Compose talks plaintext to its one local broker: no user, password or CA to give."""
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +64,35 @@ def _kubernetes_names(service: str) -> set[str]:
     return names
 
 
-def _compose_names(definition: dict[str, Any]) -> set[str]:
-    names = set(definition["environment"])
+def _env_file_values(path: Path) -> dict[str, str]:
+    lines = (line.strip() for line in path.read_text().splitlines())
+    pairs = (line.partition("=") for line in lines if line and not line.startswith("#"))
+    return {name: value for name, _, value in pairs}
+
+
+def _compose_environment(definition: dict[str, Any]) -> dict[str, str]:
+    """What the container's environment would be (`${NAME:-default}` taken as its default)."""
+    values: dict[str, str] = {}
     for env_file in definition["env_file"]:
-        names |= _env_file_names((COMPOSE.parent / env_file).resolve())
-    return names
+        values |= _env_file_values((COMPOSE.parent / env_file).resolve())
+    for name, value in definition["environment"].items():
+        values[name] = re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", str(value))
+    return values
+
+
+def _compose_names(definition: dict[str, Any]) -> set[str]:
+    return set(_compose_environment(definition))
+
+
+def _settings_class(service: str) -> type[ServiceSettings]:
+    module = importlib.import_module(f"{service}.settings")
+    return next(
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, ServiceSettings)
+        and value is not ServiceSettings
+    )
 
 
 def test_compose_names_kafka_postgres_and_the_four_services(compose: dict[str, Any]) -> None:
@@ -108,3 +136,22 @@ def test_a_service_runs_locked_down(compose: dict[str, Any], service: str) -> No
     assert definition["read_only"] is True
     assert definition["cap_drop"] == ["ALL"]
     assert "no-new-privileges:true" in definition["security_opt"]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_accepts_the_settings_compose_gives_it(
+    compose: dict[str, Any], service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings are validated as the service validates them at start (Kafka connection too)."""
+    for name in list(os.environ):
+        if name.startswith(
+            ("KAFKA_", "CALLCENTER_", "OTEL_", "DATABASE_URL", f"{service.upper()}_")
+        ):
+            monkeypatch.delenv(name)
+    for name, value in _compose_environment(compose["services"][service]).items():
+        monkeypatch.setenv(name, value)
+    settings = _settings_class(service)()
+    assert settings.environment == "development"
+    assert settings.kafka_bootstrap_servers == "kafka:9092"
+    assert str(settings.port) == compose["services"][service]["ports"][0].split(":")[1]
+    assert settings.host == "0.0.0.0"

@@ -61,5 +61,6 @@ def test_every_env_name_is_read_by_a_service() -> None:
 def test_a_service_env_file_names_its_port() -> None:
     intake = names_in(K8S / "base" / "env" / "intake.env")
 
-    assert {"INTAKE_HOST", "INTAKE_PORT", "KAFKA_SASL_USERNAME"} <= intake
+    assert {"INTAKE_HOST", "INTAKE_PORT"} <= intake
+    assert "KAFKA_SASL_USERNAME" not in intake  # with its password in the Deployment
     assert "INTAKE_PORT" in env_names(IntakeSettings)
