@@ -24,7 +24,7 @@ test: bootstrap tools infra-up lint ## The whole suite: lint, types, unit, integ
 	  export CALLCENTER_TEST_POSTGRES_URL="$${DATABASE_URL:-$$(deploy/postgres.sh url)}"; \
 	  $(UV) run --frozen pytest $(PYTEST_ARGS)
 
-unit: bootstrap ## Only the fast tests that need no broker and no database server
+unit: bootstrap tools ## Only the fast tests that need no broker and no database server
 	@$(UV) run --frozen pytest -m "not kafka and not postgres and not e2e" $(PYTEST_ARGS)
 
 lint: bootstrap ## ruff (lint + format) and mypy --strict
