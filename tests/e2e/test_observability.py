@@ -14,6 +14,7 @@ from callcenter_events.topics import CALLS, ROUTING
 from callcenter_testkit import eventually
 from callcenter_testkit.platform import SERVICES, Platform, create_tenant
 from callcenter_testkit.traces import HeadedRecord, headed_records
+from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 
@@ -68,6 +69,30 @@ def missing_lines(platform: Platform, cid: str, call_id: str) -> dict[str, list[
     return missing
 
 
+async def samples(client: httpx.AsyncClient, url: str) -> dict[tuple[str, str], float]:
+    """A service's /metrics as {(sample name, labels as text): value}."""
+    text = (await client.get(f"{url}/metrics")).text
+    return {
+        (sample.name, ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def call_in_metrics(client: httpx.AsyncClient, platform: Platform) -> bool:
+    """The call shows in the metrics: handled by type everywhere, routing's wait and queues."""
+    for service in SERVICES:
+        found = await samples(client, platform.url(service))
+        handled = found.get(("callcenter_events_handled_total", "type=call.received"), 0)
+        assert handled >= 1, f"{service} counted no call.received handled"
+        lags = [name for name, _labels in found if name == "callcenter_projection_lag"]
+        assert lags, f"{service} reports no projection lag"
+    routing = await samples(client, platform.url("routing"))
+    assert routing[("callcenter_routing_decision_latency_seconds_count", "")] >= 1
+    assert routing.get(("callcenter_routing_queue_length", "tenant=acme"), 0) == 0, "offered"
+    return True
+
+
 def traceparent_of(record: HeadedRecord) -> tuple[str, str]:
     """Trace id and parent span id of a record's `traceparent` header (fails if invalid)."""
     assert "traceparent" in record.headers, f"{record.headers.get('ce_type')!r} has no traceparent"
@@ -104,6 +129,9 @@ async def test_one_call_is_followed_through_every_log_and_every_kafka_header(
             return any(offer["call_id"] == call_id for offer in offers)
 
         await eventually(offered, timeout=20, what="routing offers the call to the agent")
+        await eventually(
+            lambda: call_in_metrics(client, platform), timeout=20, what="the call in the metrics"
+        )
 
     async def logged_everywhere() -> bool:
         missing = missing_lines(platform, cid, call_id)
