@@ -64,6 +64,10 @@ def container_security() -> dict[str, Any]:
     }
 
 
+PRE_STOP_SECONDS = 5
+"""Then SIGTERM: uvicorn drains for up to 10 s, consumers finish their batch (up to 5 s)."""
+
+
 def resources() -> dict[str, Any]:
     return {
         "requests": {"cpu": "100m", "memory": "256Mi", "ephemeral-storage": "256Mi"},
@@ -95,6 +99,9 @@ def container(service: Service) -> dict[str, Any]:
             # The cluster CA, mounted below (the file exists only with that volume).
             {"name": "KAFKA_SSL_CAFILE", "value": f"{KAFKA_CA_DIR}/ca.crt"},
         ],
+        # Kubernetes removes the pod from the Service's endpoints while SIGTERM is on its way;
+        # waiting a few seconds first keeps requests routed in that moment from being refused.
+        "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
         "startupProbe": http_probe("/livez", period=2, failures=60),
         "livenessProbe": http_probe("/livez", period=10, failures=3),
         "readinessProbe": http_probe("/readyz", period=5, failures=3),
