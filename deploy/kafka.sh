@@ -173,6 +173,36 @@ extra_properties() {
     done
 }
 
+# What every single-node broker of ours has: its data directory, internal topics with replication
+# factor 1, fast first group joins, small thread pools (used by deploy/kafka-secure.sh too).
+single_node_properties() {
+    cat <<EOF
+# ---- storage (wiped on every fresh start) ----
+log.dirs=${DATA_DIR}
+
+# ---- single node: internal topics with replication factor 1 ----
+offsets.topic.replication.factor=1
+# default is 50 partitions; 1 makes the first consumer-group join much cheaper
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+default.replication.factor=1
+num.partitions=1
+# no 3 s wait before the first group rebalance
+group.initial.rebalance.delay.ms=0
+
+# ---- small machine ----
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+# default 128 MiB is allocated on the heap by the log cleaner; 16 MiB suits a <1 GiB heap
+log.cleaner.dedupe.buffer.size=16777216
+EOF
+}
+
 # Single KRaft combined node with a static voter (kafka-local.md 4A): the format step then
 # needs no quorum flag in any 4.x version.
 render_server_properties() {
@@ -192,32 +222,10 @@ advertised.listeners=PLAINTEXT://localhost:${KAFKA_PORT}
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 
-# ---- storage (wiped on every fresh start) ----
-log.dirs=${DATA_DIR}
-
-# ---- single node: internal topics with replication factor 1 ----
-offsets.topic.replication.factor=1
-# default is 50 partitions; 1 makes the first consumer-group join much cheaper
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-default.replication.factor=1
-num.partitions=1
+$(single_node_properties)
 
 # ---- test behaviour ----
-# no 3 s wait before the first group rebalance
-group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
-
-# ---- small machine ----
-num.network.threads=2
-num.io.threads=2
-num.recovery.threads.per.data.dir=1
-# default 128 MiB is allocated on the heap by the log cleaner; 16 MiB suits a <1 GiB heap
-log.cleaner.dedupe.buffer.size=16777216
 EOF
     local extra
     extra="$(extra_properties)"
