@@ -80,7 +80,9 @@ def database_text(path: Path) -> str:
     """Every value of every table of a SQLite database, as one text."""
     with sqlite3.connect(path) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return "\n".join(repr(row) for t in tables for row in db.execute(f'SELECT * FROM "{t}"'))
+        return "\n".join(
+            f"{t}: {row!r}" for t in tables for row in db.execute(f'SELECT * FROM "{t}"')
+        )
 
 
 def delete_sqlite(*paths: Path) -> None:

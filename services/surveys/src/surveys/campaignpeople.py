@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
-from surveys.campaigntables import PEOPLE
+from surveys.campaigntables import ERASED, PEOPLE
 
 Key = tuple[str, str]
 CHUNK = 500
@@ -33,48 +33,66 @@ def is_person_fact(envelope: Envelope) -> bool:
     )
 
 
-def put_people(session: Session, envelopes: Sequence[Envelope]) -> None:
-    """Customers and consent statements of a run of person facts."""
-    customers = {
-        (e.data.tenant_id, str(e.data_subject)): _person_row(str(e.data_subject), e.data)
+def put_people(session: Session, envelopes: Sequence[Envelope]) -> set[str]:
+    """Customers and consent statements of a run of person facts; returns the erased subjects
+    among its customers (written without their personal data)."""
+    updates = {
+        (e.data.tenant_id, str(e.data_subject)): e.data
         for e in envelopes
         if isinstance(e.data, CustomerUpdated)
     }
-    if customers:
-        rows = list(customers.values())
+    gone = _erased_among(session, updates)
+    if updates:
+        rows = [_person_row(subject, event, gone) for (_, subject), event in updates.items()]
         replace = [name for name in rows[0] if name not in KEYS]
         upsert(session, PEOPLE, rows, keys=KEYS, replace=replace)
-        _wipe_erased(session, list(customers))
     statements = _latest_statements(envelopes)
     if statements:
         _put_consents(session, statements)
+    return gone
 
 
-def _person_row(subject_id: str, event: CustomerUpdated) -> dict[str, Any]:
+def erase_people(session: Session, subject_ids: list[str]) -> None:
+    """Blank the subjects' data (as customers, and as the number of a customer) and remember
+    the erasure for the facts a replay may meet later."""
+    upsert(session, ERASED, [{"subject_id": s} for s in subject_ids], keys=["subject_id"])
+    erase = update(PEOPLE).where(PEOPLE.c.subject_id.in_(subject_ids))
+    session.execute(erase.values(erased=True, customer_ref=None, phone=None))
+    session.execute(
+        update(PEOPLE).where(PEOPLE.c.phone_subject.in_(subject_ids)).values(phone=None)
+    )
+
+
+def _erased_among(session: Session, updates: dict[Key, CustomerUpdated]) -> set[str]:
+    subjects = {subject for _, subject in updates}
+    subjects |= {phone for event in updates.values() if (phone := _phone_subject(event))}
+    found: set[str] = set()
+    ordered = sorted(subjects)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        query = sa_select(ERASED.c.subject_id).where(ERASED.c.subject_id.in_(chunk))
+        found |= set(session.execute(query).scalars())
+    return found
+
+
+def _phone_subject(event: CustomerUpdated) -> str | None:
+    return subject_of(event.phone) if is_sealed(event.phone) else None
+
+
+def _person_row(subject_id: str, event: CustomerUpdated, gone: set[str]) -> dict[str, Any]:
+    phone_subject = _phone_subject(event)
+    erased = subject_id in gone
     return {
         "tenant_id": event.tenant_id,
         "subject_id": subject_id,
-        "customer_ref": event.customer_ref,
-        "phone": event.phone,
-        "phone_subject": subject_of(event.phone) if is_sealed(event.phone) else None,
+        "customer_ref": None if erased else event.customer_ref,
+        "phone": None if erased or phone_subject in gone else event.phone,
+        "phone_subject": phone_subject,
         "language": event.language,
         "timezone": event.timezone,
         "segment": event.segment,
+        "erased": erased,
     }
-
-
-def _wipe_erased(session: Session, keys: list[Key]) -> None:
-    """An erased person's data, met again in a replay, is not kept."""
-    for chunk in _chunks(keys):
-        erased = session.execute(
-            sa_select(PEOPLE.c.subject_id).where(
-                PEOPLE.c.erased, PEOPLE.c.subject_id.in_([subject for _, subject in chunk])
-            )
-        ).scalars()
-        gone = list(erased)
-        if gone:
-            wipe = update(PEOPLE).where(PEOPLE.c.subject_id.in_(gone))
-            session.execute(wipe.values(customer_ref=None, phone=None))
 
 
 def _latest_statements(envelopes: Sequence[Envelope]) -> dict[Key, tuple[Any, ...]]:

@@ -48,12 +48,13 @@ from sqlalchemy import Engine, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel
 
-from surveys.campaignpeople import is_person_fact, put_people
+from surveys.campaignpeople import erase_people, is_person_fact, put_people
 from surveys.campaigntables import (
     AGENT_CALLS,
     AGENTS_TABLE,
     CALLS_TABLE,
     CAMPAIGNS,
+    ERASED,
     PEOPLE,
     TARGETS,
 )
@@ -92,7 +93,7 @@ class CampaignProjection:
     topics: tuple[Topic, ...] = (SURVEYS, CALLS, ROUTING, AGENTS, PRIVACY)
 
     def create_tables(self, engine: Engine) -> None:
-        tables = [CAMPAIGNS, PEOPLE, TARGETS, CALLS_TABLE, AGENTS_TABLE, AGENT_CALLS]
+        tables = [CAMPAIGNS, PEOPLE, ERASED, TARGETS, CALLS_TABLE, AGENTS_TABLE, AGENT_CALLS]
         SQLModel.metadata.create_all(engine, tables=tables)
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
@@ -157,19 +158,20 @@ def _campaign(session: Session, event: CampaignCreated | CampaignStopped) -> Non
 def _people(session: Session, run: list[Envelope], running: _Running) -> None:
     """A run of customers and consent statements; each customer joins the running campaigns
     whose audience they match."""
-    put_people(session, run)
+    erased = put_people(session, run)
     for envelope in run:
         event = envelope.data
-        if isinstance(event, CustomerUpdated) and running.of(event.tenant_id):
+        if (
+            isinstance(event, CustomerUpdated)
+            and str(envelope.data_subject) not in erased
+            and running.of(event.tenant_id)
+        ):
             _enrol(session, running.of(event.tenant_id), str(envelope.data_subject), event.segment)
 
 
 def _erase(session: Session, ids: list[str]) -> None:
-    if not ids:
-        return
-    erase = update(PEOPLE).where(PEOPLE.c.subject_id.in_(ids))
-    session.execute(erase.values(erased=True, customer_ref=None, phone=None))
-    session.execute(update(PEOPLE).where(PEOPLE.c.phone_subject.in_(ids)).values(phone=None))
+    if ids:
+        erase_people(session, ids)
 
 
 def _create_campaign(session: Session, event: CampaignCreated) -> None:

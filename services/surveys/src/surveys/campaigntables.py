@@ -45,6 +45,15 @@ class Person(SQLModel, table=True):
     erased: bool = False
 
 
+class ErasedPerson(SQLModel, table=True):
+    """A subject erased from the log: a replay that meets their facts after the erasure (another
+    topic read first) keeps none of their data."""
+
+    __tablename__ = "surveys_campaign_erased"
+
+    subject_id: str = Field(primary_key=True)
+
+
 class Target(SQLModel, table=True):
     __tablename__ = "surveys_campaign_targets"
     __table_args__ = (Index("ix_surveys_campaign_targets_order", "campaign_id", "seq"),)
@@ -99,6 +108,7 @@ class AgentCall(SQLModel, table=True):
 
 CAMPAIGNS: Any = Campaign.__table__  # type: ignore[attr-defined]
 PEOPLE: Any = Person.__table__  # type: ignore[attr-defined]
+ERASED: Any = ErasedPerson.__table__  # type: ignore[attr-defined]
 TARGETS: Any = Target.__table__  # type: ignore[attr-defined]
 CALLS_TABLE: Any = OutboundCall.__table__  # type: ignore[attr-defined]
 AGENTS_TABLE: Any = CampaignAgent.__table__  # type: ignore[attr-defined]
