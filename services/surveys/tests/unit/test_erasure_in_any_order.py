@@ -5,14 +5,14 @@ topic). Both projections that hold customers are held to it, on SQLite and Postg
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from callcenter_events import Envelope, Event, wrap
 from callcenter_events.models import CustomerErased, CustomerUpdated
-from callcenter_events.store import make_engine
+from callcenter_events.store import Projection, make_engine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -25,7 +25,7 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 SUBJECTS = ("s1", "s2", "s3")
 PHONES = ("p1", "p2")
 CUSTOMERS: Any = Customer.__table__  # type: ignore[attr-defined]
-PROJECTIONS = {
+PROJECTIONS: dict[str, tuple[Callable[[], Projection], Any]] = {
     "customers": (CustomerProjection, CUSTOMERS),
     "campaigns": (CampaignProjection, PEOPLE),
 }
