@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 LOCAL_KAFKA := $${KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run test lint unit bench tools infra-up infra-down kafka-up postgres-up clean
+.PHONY: help bootstrap run test faults lint unit bench tools infra-up infra-down kafka-up postgres-up clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,10 +22,15 @@ run: bootstrap kafka-up ## Broker, the four services (SQLite), a stream of demo 
 test: bootstrap tools infra-up lint ## The whole suite: lint, types, unit, integration, end-to-end
 	@export KAFKA_BOOTSTRAP_SERVERS="$(LOCAL_KAFKA)"; \
 	  export CALLCENTER_TEST_POSTGRES_URL="$${DATABASE_URL:-$$(deploy/postgres.sh url)}"; \
-	  $(UV) run --frozen pytest $(PYTEST_ARGS)
+	  $(UV) run --frozen pytest -m "not faults" $(PYTEST_ARGS)
+
+faults: bootstrap infra-up ## The fault suite: kills, broker restarts, rebalances, scale-out
+	@export KAFKA_BOOTSTRAP_SERVERS="$(LOCAL_KAFKA)"; \
+	  export CALLCENTER_TEST_POSTGRES_URL="$${DATABASE_URL:-$$(deploy/postgres.sh url)}"; \
+	  $(UV) run --frozen pytest -m faults tests/faults $(PYTEST_ARGS)
 
 unit: bootstrap tools ## Only the fast tests that need no broker and no database server
-	@$(UV) run --frozen pytest -m "not kafka and not postgres and not e2e" $(PYTEST_ARGS)
+	@$(UV) run --frozen pytest -m "not kafka and not postgres and not e2e and not faults" $(PYTEST_ARGS)
 
 lint: bootstrap ## ruff (lint + format) and mypy --strict
 	@$(UV) run --frozen ruff check .

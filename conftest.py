@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from callcenter_events.admin import ensure_topics
 from callcenter_testkit.secured import SecuredBroker, start_secured_broker
+from callcenter_testkit.tally import summary_lines
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -97,3 +98,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the fault suite and the fuzzers exercised (`callcenter_testkit.tally`)."""
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("counts")
+        for line in lines:
+            terminalreporter.write_line(line)
