@@ -6,12 +6,16 @@ the documented schema, and never a 5xx.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import schemathesis
+from analytics.app import create_app as analytics_app
+from analytics.settings import AnalyticsSettings
 from callcenter_testkit.platform import Platform
+from callcenter_testkit.tally import count
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from intake.app import create_app as intake_app
@@ -22,6 +26,8 @@ from surveys.app import create_app as surveys_app
 from surveys.settings import SurveysSettings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(600)]
+EXAMPLES = int(os.environ.get("CALLCENTER_FUZZ_EXAMPLES", "40"))
+"""Examples per operation; a deeper run than CI's: `CALLCENTER_FUZZ_EXAMPLES=500`."""
 
 
 def _fuzzer(service: str, app: FastAPI) -> Callable[..., None]:
@@ -30,7 +36,7 @@ def _fuzzer(service: str, app: FastAPI) -> Callable[..., None]:
 
     @schema.parametrize()
     @settings(
-        max_examples=40,
+        max_examples=EXAMPLES,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
@@ -40,6 +46,7 @@ def _fuzzer(service: str, app: FastAPI) -> Callable[..., None]:
         fuzz_checks: list[Any],
     ) -> None:
         url = fuzzed_platform.url(service)
+        count("fuzz", f"{service} requests")
         case.call_and_validate(base_url=url, headers=fuzzed_platform.auth, checks=fuzz_checks)
 
     return fuzz  # type: ignore[no-any-return]
@@ -51,4 +58,7 @@ test_surveys_answers_every_request_as_documented = _fuzzer(
 )
 test_routing_answers_every_request_as_documented = _fuzzer(
     "routing", routing_app(RoutingSettings())
+)
+test_analytics_answers_every_request_as_documented = _fuzzer(
+    "analytics", analytics_app(AnalyticsSettings(database_url="sqlite:///:memory:"))
 )

@@ -22,6 +22,10 @@ from fastapi import Depends, Query, Request, Response
 from sqlalchemy import Engine
 
 MAX_RANGE = timedelta(days=400)
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""Times outside these are refused: ranges, periods and UTC conversions near Python's year 1 or
+9999 would overflow (found by the OpenAPI fuzzer: `to=0001-01-01T01:01:00Z` was a 500)."""
 DEFAULT_RANGE = timedelta(days=7)
 MAX_PAGE = 10_000
 JSON_PAGE = 1000
@@ -51,6 +55,10 @@ def scope(caller: Principal, tenant_id: str | None) -> str | None:
 def aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ProblemError(400, "Times need an offset (RFC 3339), e.g. 2026-01-31T00:00:00Z.")
+    if not EARLIEST <= moment < LATEST:
+        raise ProblemError(
+            400, f"Times must lie between {EARLIEST.year} and {LATEST.year} (got {moment})."
+        )
     return moment
 
 
