@@ -47,8 +47,6 @@ class RoutingHandlers:
     def _command(self, envelope: Envelope) -> Command | None:
         event = envelope.data
         if isinstance(event, CallReceived):
-            if event.call_id in self._core.finished_calls:
-                return None  # a repeat delivery of a call routing already finished
             return self._enqueue(event)
         if isinstance(event, CallAbandoned):
             return lambda engine, now: engine.cancel(event.call_id, now)
@@ -74,6 +72,10 @@ class RoutingHandlers:
         wrap_up_limit = self._wrap_up_limit(call.tenant_id)
 
         def enqueue(engine: Engine, now: float) -> list[Effect]:
+            # Asked when the command runs, not when the batch arrives: a batch can arrive
+            # while routing is rebuilt, before the facts have told it which calls finished.
+            if call.call_id in self._core.finished_calls:
+                return []  # a repeat delivery of a call routing already finished
             effects: list[Effect] = []
             if call.tenant_id not in engine.policies and wrap_up_limit is not None:
                 policy = Policy(wrap_up_limit_s=wrap_up_limit)  # the tenant's setting applies

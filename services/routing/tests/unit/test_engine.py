@@ -180,3 +180,22 @@ def test_a_caller_who_hangs_up_while_offered_withdraws_the_offer() -> None:
     assert [e.outcome for e in effects if isinstance(e, OfferEnded)] == ["withdrawn"]
     assert engine.agents["a1"].load == 0
     assert not engine.calls
+
+
+def test_a_hang_up_intake_took_for_an_abandon_after_the_connect_ends_the_conversation() -> None:
+    """Intake's view lagged: it wrote `call.abandoned` for a call routing had connected. The
+    agent must not stay on that call forever (the fault suite found agents stuck so)."""
+    engine = Engine(heartbeat_timeout_s=3600)
+    engine.set_policy("acme", Policy(wrap_up_limit_s=30), now=0)
+    agent(engine, "a1", DE_BILLING, now=0)
+    engine.enqueue(call("c1"), now=1)
+    engine.accept("c1.1", now=2)
+    effects = engine.cancel("c1", now=3)
+    assert [(e.change, e.call_id) for e in effects if isinstance(e, AgentChanged)] == [
+        ("call_ended", "c1")
+    ]
+    assert engine.status_of("a1") is AgentStatus.WRAP_UP
+    engine.advance(33)
+    assert engine.status_of("a1") is AgentStatus.AVAILABLE
+    [made] = offers(engine.enqueue(call("c2"), now=34))
+    assert made.decision.agent_id == "a1"

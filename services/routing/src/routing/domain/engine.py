@@ -206,9 +206,17 @@ class Engine:
         return call
 
     def cancel(self, call_id: str, now: float) -> list[Effect]:
-        """The caller hung up while waiting (or while being offered)."""
+        """The caller hung up while waiting (or while being offered).
+
+        Intake calls a hang-up an abandon by its own view of the call; when routing connected
+        the call a moment before intake read that, the hang-up ends the conversation instead:
+        the agent goes to wrap-up as after `call.ended` (and is free at the wrap-up limit).
+        """
         effects = self._advance(now)
         now = self.now  # a clock never runs backwards here
+        agent = self.agents.get(self._agent_of_call.get(call_id, ""))
+        if agent is not None and call_id in agent.connected:
+            return effects + self.end_call(call_id, now)
         call = self._remove_call(call_id)
         if call is None:
             return effects

@@ -1,0 +1,210 @@
+"""What the consumers must survive while events flow: a consumer-group rebalance, duplicated
+deliveries, poison records in every topic. After each: nothing acknowledged lost, nothing
+counted twice, every call's state explained by its events, analytics equal to the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from callcenter_events.topics import (
+    AGENTS,
+    CALLS,
+    DEAD_LETTERS,
+    PRIVACY,
+    ROUTING,
+    SUBJECT_KEYS,
+    SURVEYS,
+    TENANTS,
+    Topic,
+)
+from callcenter_testkit.load import SteadyLoad
+from callcenter_testkit.oracle import raw_messages
+from callcenter_testkit.platform import SERVICES
+from callcenter_testkit.polling import eventually
+from callcenter_testkit.scenario import BEFORE_FAULT, Scenario
+from callcenter_testkit.tally import count
+
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.kafka,
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+]
+
+DUPLICATED = (CALLS, ROUTING, AGENTS, SURVEYS, TENANTS)
+"""The topics whose records are delivered again (the history topics the load writes)."""
+POISONED = (TENANTS, CALLS, ROUTING, AGENTS, SURVEYS, PRIVACY, SUBJECT_KEYS)
+"""Every topic of events or keys (the two owner topics are empty by design, dead letters
+are where poison ends up)."""
+DEAD_LETTERED = (CALLS, ROUTING, AGENTS, SURVEYS, PRIVACY)
+"""Topics read by consumer groups: each of their poison records must reach the dead letters
+(the tenants topic is read by every instance without a group and skips what it cannot read;
+the key topic is not events)."""
+
+
+async def test_rebalance_while_events_flow(scenario: Scenario) -> None:
+    """A second instance of each service joins its consumer groups, works, and leaves again."""
+
+    async def rebalance(load: SteadyLoad) -> int:
+        others = [scenario.platform.another(name) for name in SERVICES]
+        try:
+            await asyncio.gather(*(asyncio.to_thread(o.wait_ready, 90) for o in others))
+            await load.acknowledged_calls(BEFORE_FAULT)  # events flow with two of each
+        finally:
+            codes = await asyncio.gather(*(asyncio.to_thread(o.stop) for o in others))
+        assert codes == [0] * len(others), f"second instances exited with {codes}"
+        return 2 * len(others)  # each joined and left its groups
+
+    await scenario.run("rebalance", rebalance)
+
+
+async def test_duplicated_deliveries(scenario: Scenario) -> None:
+    """Every record of the tenant so far written again, same event ids, into the same
+    partitions: once while the services run (their recent ids drop them), once while all
+    four are down (so the restarted consumers, and routing's rebuild, see them afresh)."""
+    platform = scenario.platform
+
+    async def duplicate(load: SteadyLoad) -> int:
+        again = await _republish(scenario)
+        for service in platform.services.values():
+            service.kill()
+        again += await _republish(scenario)
+        await asyncio.gather(*(asyncio.to_thread(platform.restart, s) for s in SERVICES))
+        count("faults", "duplicate deliveries injected", again)
+        return 2
+
+    _tally, checked = await scenario.run("duplicated deliveries", duplicate)
+    assert checked.repeated_ids > 0, "the duplicates are in the log"
+
+
+async def test_poison_records_in_every_topic(scenario: Scenario) -> None:
+    """Undecodable records in every topic; the services that read topics from offset zero at
+    start (routing its facts, intake and surveys the keys) are killed and restarted over them."""
+    platform = scenario.platform
+    poisoned: list[tuple[str, int, int]] = []
+
+    async def poison(load: SteadyLoad) -> int:
+        poisoned.extend(await _poison(scenario.bootstrap, platform.topic_prefix))
+        await load.acknowledged_calls(BEFORE_FAULT // 2)
+        for name in ("routing", "intake", "surveys"):
+            platform.services[name].kill()
+            await asyncio.to_thread(platform.restart, name)
+        count("faults", "poison records injected", len(poisoned))
+        return len(poisoned) + 3
+
+    _tally, checked = await scenario.run("poison records", poison)
+    assert checked.undecodable >= sum(
+        topic in {t.name(platform.topic_prefix) for t in (CALLS, ROUTING, AGENTS, SURVEYS)}
+        for topic, _p, _o in poisoned
+    )
+    await _dead_lettered(scenario, poisoned)
+
+
+async def _republish(scenario: Scenario) -> int:
+    """The tenant's records (and its agents') written again as they are."""
+    prefix = scenario.platform.topic_prefix
+    messages = await raw_messages(scenario.bootstrap, [t.name(prefix) for t in DUPLICATED])
+    tenant = scenario.tenant.encode()
+    ours, ids = [], set()
+    for tp, m in messages:
+        headers = dict(m.headers or ())
+        theirs = headers.get("ce_tenantid") == tenant or (m.key or b"").startswith(
+            tenant + b"-agent-"
+        )
+        if theirs and headers.get("ce_id") not in ids:  # one copy of each event
+            ids.add(headers.get("ce_id"))
+            ours.append((tp, m))
+    producer = AIOKafkaProducer(bootstrap_servers=scenario.bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = [
+            await producer.send(
+                tp.topic, m.value, key=m.key, partition=tp.partition, headers=list(m.headers)
+            )
+            for tp, m in ours
+        ]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    assert ours, "nothing of the tenant to deliver again"
+    return len(ours)
+
+
+def _poison_records(topic: Topic) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
+    """Three kinds: no attributes at all, a known type whose data is not JSON, an unknown type."""
+    known = {
+        "callcenter.tenants.v1": b"tenant.created",
+        "callcenter.calls.v1": b"call.received",
+        "callcenter.routing.v1": b"call.offered",
+        "callcenter.agents.v1": b"agent.status_changed",
+        "callcenter.surveys.v1": b"survey.answered",
+        "callcenter.privacy.v1": b"customer.erased",
+        "callcenter.subject-keys.v1": b"subject.key",
+    }[topic.base_name]
+
+    def attributes(event_type: bytes) -> list[tuple[str, bytes]]:
+        return [
+            ("ce_specversion", b"1.0"),
+            ("ce_id", str(uuid.uuid4()).encode()),
+            ("ce_source", b"/faults/poison"),
+            ("ce_type", event_type),
+            ("ce_time", b"2026-01-01T00:00:00+00:00"),
+            ("ce_tenantid", b"*"),
+            ("ce_correlationid", b"poison"),
+            ("ce_schemaversion", b"1"),
+            ("content-type", b"application/json"),
+        ]
+
+    return [
+        (b"\x00\xffnot an event", []),
+        (b"{not json", attributes(known)),
+        (b'{"x": 1}', attributes(b"poison.unknown")),
+    ]
+
+
+async def _poison(bootstrap: str, prefix: str) -> list[tuple[str, int, int]]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    written = []
+    try:
+        for topic in POISONED:
+            for value, headers in _poison_records(topic):
+                meta = await producer.send_and_wait(
+                    topic.name(prefix), value, key=b"poison", headers=headers
+                )
+                written.append((meta.topic, meta.partition, meta.offset))
+    finally:
+        await producer.stop()
+    return written
+
+
+async def _dead_lettered(scenario: Scenario, poisoned: Sequence[tuple[str, int, int]]) -> None:
+    """Each poison record of a group-read topic is in the dead letters, with its reason."""
+    prefix = scenario.platform.topic_prefix
+    grouped = {t.name(prefix) for t in DEAD_LETTERED}
+    expected = {p for p in poisoned if p[0] in grouped}
+
+    async def all_dead_lettered() -> bool:
+        letters = await raw_messages(scenario.bootstrap, [DEAD_LETTERS.name(prefix)])
+        found = set()
+        for _tp, m in letters:
+            h = dict(m.headers or ())
+            source = (
+                h["dlq_source_topic"].decode(),
+                int(h["dlq_source_partition"]),
+                int(h["dlq_source_offset"]),
+            )
+            assert h["dlq_reason"], "a dead letter names its reason"
+            found.add(source)
+        missing = expected - found
+        assert not missing, f"{len(missing)} poison records not dead-lettered: {sorted(missing)}"
+        count("faults", "dead letters checked", len(expected))
+        return True
+
+    await eventually(all_dead_lettered, timeout=30, interval=0.5, what="poison dead-lettered")
