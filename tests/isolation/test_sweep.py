@@ -20,7 +20,8 @@ Where the right answer is not 404 (written down at each such request, `expect=`)
 - ids a client chooses (customer references) and `Idempotency-Key`s are per tenant: B's
   `PUT /v1/customers/{A's ref}` without naming a tenant creates B's own customer (201) and A's
   is untouched; B's `POST /v1/calls` with A's customer reference is B's call of B's customer;
-  B retrying A's request with A's `Idempotency-Key` gets a new call of its own, not A's answer.
+  B retrying A's request with A's `Idempotency-Key` gets a new call of its own, not A's answer;
+  B's campaign for an audience of everyone targets B's customers, none of A's.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import pytest
 from analytics.app import create_app as analytics_app
 from analytics.settings import AnalyticsSettings
 from callcenter_testkit.isolation import (
+    CAMPAIGN_SURVEY,
     CONSENT,
     POST_CALL_SURVEY,
     SCOPES,
@@ -655,7 +657,8 @@ async def test_another_tenant_finds_nothing_and_changes_nothing(world: World) ->
 
 
 async def _own_namespace(sweep: Sweep, a_before: dict[str, Any]) -> None:
-    """Client-chosen ids and idempotency keys are per tenant: B's use of A's is B's own."""
+    """Client-chosen ids and idempotency keys are per tenant: B's use of A's is B's own; B's
+    campaign for an audience of everyone targets B's customers only."""
     world, client = sweep.world, sweep.client
     a_auth = {"Authorization": f"Bearer {world.a.key}"}
     b_auth = {"Authorization": f"Bearer {world.b.key}"}
@@ -677,7 +680,17 @@ async def _own_namespace(sweep: Sweep, a_before: dict[str, Any]) -> None:
         headers=b_auth,
     )
     assert seen.json()["tenant_id"] == "globex"
-    sweep.requests += 4
+    survey = await client.post(f"{surveys}/v1/surveys", json=CAMPAIGN_SURVEY, headers=b_auth)
+    everyone = {"survey_id": survey.json()["survey_id"], **RULES}  # an audience of all
+    campaign = await client.post(f"{surveys}/v1/campaigns", json=everyone, headers=b_auth)
+    assert campaign.status_code == 201, campaign.text
+    progress = await client.get(
+        f"{surveys}/v1/campaigns/{campaign.json()['campaign_id']}",
+        params={"min_position": campaign.json()["position"]},
+        headers=b_auth,
+    )
+    assert progress.json()["targeted"] == 2, ("B's two customers, none of A's", progress.text)
+    sweep.requests += 7
     await quiet(world.platform, world.bootstrap)
     assert await sweep.a_reads() == a_before, "A's customer and calls untouched by B's own"
 
