@@ -20,9 +20,13 @@ Upcaster = Callable[[JsonObject], JsonObject]
 
 
 class Event(BaseModel):
-    """Base of every event model: a frozen value; unknown fields are ignored (additive changes)."""
+    """Base of every event model: a frozen value; unknown fields are ignored (additive changes).
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    Numbers are finite: JSON has no NaN or infinity, so an event holding one could be read (some
+    parsers take `NaN`, `Infinity`, `1e400`) but never written again. Nested models say so too.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int]

@@ -53,6 +53,7 @@ class ConsentStatement(BaseModel):
 class CustomerPut(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,  # a lenient JSON parse takes NaN; an event cannot hold it
         json_schema_extra={
             "examples": [
                 {

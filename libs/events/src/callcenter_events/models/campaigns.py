@@ -38,7 +38,7 @@ class CallingWindow(BaseModel):
 class CampaignRules(BaseModel):
     """Whom to call, when, and how often."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     audience: dict[str, SegmentValue] = Field(
         description="Segment attribute: value, or a list of accepted values; all must match"

@@ -32,7 +32,7 @@ class Selection(StrEnum):
 class CandidateRecord(BaseModel):
     """An agent a decision looked at: eligible with a score, or the reason why not."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     agent_id: str
     eligible: bool
@@ -154,7 +154,7 @@ class AgentStatusChanged(RoutingFact):
 
 
 class EscalationStepRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
 
     after_s: float = Field(ge=0)
     drop_skills: list[str] = Field(default_factory=list)

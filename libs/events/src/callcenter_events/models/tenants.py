@@ -25,7 +25,7 @@ class Scope(StrEnum):
 class TenantSettings(BaseModel):
     """A tenant's service targets: the thresholds its KPIs are measured against."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     service_level_threshold_s: int = Field(20, ge=1, le=3600)
     short_abandon_s: int = Field(5, ge=0, le=600)
