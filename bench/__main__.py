@@ -1,6 +1,7 @@
 """`python -m bench`: run the benchmarks, print the table, write docs/benchmarks.md.
 
-`--only privacy`, `--only routing`, `--only routing-service`, `--only import` and `--only replay`
+`--only privacy`, `--only routing`, `--only routing-service`, `--only import`, `--only replay`
+and `--only services`
 merge their section into the existing docs/benchmarks.md and keep the rest; the other runs write
 the whole file. The replay benchmark measures PostgreSQL on the server named by
 `CALLCENTER_BENCH_POSTGRES_URL` (`make bench` starts the local one and sets it).
@@ -35,6 +36,8 @@ from bench import (
     routing_bench,
     routing_service_bench,
     routing_service_report,
+    services_bench,
+    services_report,
 )
 from bench.kafka import delete_topics
 from bench.servers import REPO_ROOT, BenchError
@@ -57,6 +60,8 @@ DEFAULTS = {
     "routing_rate": 500.0,
     "import_sizes": "50000,100000,200000",
     "replay_events": 1_000_000,
+    "services_events": 1_000_000,
+    "services_rate": 100.0,
 }
 
 
@@ -75,6 +80,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             "routing-service",
             "import",
             "replay",
+            "services",
         ],
         help="run one benchmark",
     )
@@ -108,6 +114,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--import-sizes", help="customers per list the import benchmark posts (comma separated)"
     )
     parser.add_argument("--replay-events", type=int, help="events in the history analytics replays")
+    parser.add_argument(
+        "--services-events", type=int, help="events in the history the services restart on"
+    )
+    parser.add_argument(
+        "--services-rate", type=float, help="calls per second while memory is sampled at load"
+    )
     parser.set_defaults(**DEFAULTS)
     return parser.parse_args(argv)
 
@@ -135,13 +147,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
     prefix = f"bench-{secrets.token_hex(4)}."
     machine = report.machine()
-    intake: intake_bench.IntakeResult | None = None
-    producer: producer_bench.ProducerResult | None = None
-    privacy: privacy_bench.PrivacyResult | None = None
-    routing: routing_bench.RoutingResult | None = None
-    service: routing_service_bench.RoutingServiceResult | None = None
-    imported: import_bench.ImportResult | None = None
-    replayed: replay_bench.ReplayResult | None = None
     kafka = args.only != "routing"
     try:
         if kafka:
@@ -150,112 +155,114 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     try:
-        with tempfile.TemporaryDirectory(prefix="callcenter-bench-") as tmp:
-            if args.only in (None, "intake"):
-                intake = intake_bench.run(
-                    intake_bench.IntakeOptions(
-                        bootstrap_servers=bootstrap,
-                        topic_prefix=prefix,
-                        seconds=args.duration,
-                        warmup=args.warmup,
-                        threads=args.threads,
-                        connections=args.connections,
-                        work_dir=Path(tmp),
-                    )
-                )
-            if args.only in (None, "producer"):
-                producer = producer_bench.run(
-                    producer_bench.ProducerOptions(
-                        bootstrap_servers=bootstrap,
-                        topic_prefix=prefix,
-                        records=args.records,
-                        chunk=args.chunk,
-                        window=args.window,
-                    )
-                )
-            if args.only in (None, "privacy"):
-                privacy = privacy_bench.run(
-                    privacy_bench.PrivacyOptions(
-                        bootstrap_servers=bootstrap,
-                        topic_prefix=prefix,
-                        events=args.privacy_events,
-                        callers=args.callers,
-                        chunk=args.chunk,
-                        window=args.window,
-                    )
-                )
-            if args.only in (None, "routing-service"):
-                service = routing_service_bench.run(
-                    routing_service_bench.RoutingServiceOptions(
-                        bootstrap_servers=bootstrap,
-                        topic_prefix=prefix,
-                        work_dir=Path(tmp),
-                        rate=args.routing_rate,
-                        seconds=args.duration * 2,
-                        warmup=args.warmup,
-                        facts=args.routing_facts,
-                    )
-                )
-            if args.only in (None, "import"):
-                imported = import_bench.run(
-                    import_bench.ImportOptions(
-                        bootstrap_servers=bootstrap,
-                        topic_prefix=prefix,
-                        work_dir=Path(tmp),
-                        sizes=tuple(int(size) for size in args.import_sizes.split(",")),
-                    )
-                )
-            if args.only in (None, "replay"):
-                replayed = replay_bench.run(
-                    replay_bench.ReplayOptions(
-                        bootstrap_servers=bootstrap,
-                        topic_prefix=prefix,
-                        work_dir=Path(tmp),
-                        events=args.replay_events,
-                        postgres_url=os.environ.get("CALLCENTER_BENCH_POSTGRES_URL") or None,
-                    )
-                )
-        if args.only in (None, "routing"):
-            routing = routing_bench.run(
-                routing_bench.RoutingOptions(
-                    decisions=args.routing_decisions, enqueues=args.routing_enqueues
-                )
-            )
+        results = _run(args, bootstrap, prefix)
     except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     finally:
         if kafka:
             _clean_up(bootstrap, prefix)
-
-    tables = [
-        *([report.intake_table(intake)] if intake else []),
-        *([report.producer_table(producer)] if producer else []),
-        *([report.privacy_table(privacy)] if privacy else []),
-        *(report.routing_tables(routing) if routing else []),
-        *([routing_service_report.table(service)] if service else []),
-        *([import_report.table(imported)] if imported else []),
-        *([replay_report.table(replayed)] if replayed else []),
-    ]
     print()
-    print("\n\n".join(table.text() for table in tables))
-    command = command_line(given)
-    _write_docs(
-        args.only,
-        machine,
-        command,
-        Results(intake, producer, privacy, routing, service, imported, replayed),
-    )
-    problems = [
-        *(intake.problems() if intake else []),
-        *(producer.problems() if producer else []),
-        *(privacy.problems() if privacy else []),
-        *(routing.problems() if routing else []),
-        *(service.problems() if service else []),
-        *(imported.problems() if imported else []),
-        *(replayed.problems() if replayed else []),
-    ]
-    return 1 if problems else 0
+    print("\n\n".join(table.text() for table in results.tables()))
+    _write_docs(args.only, machine, command_line(given), results)
+    return 1 if results.problems() else 0
+
+
+def _run(args: argparse.Namespace, bootstrap: str, prefix: str) -> Results:
+    """The benchmarks `args` ask for, one after the other."""
+    intake: intake_bench.IntakeResult | None = None
+    producer: producer_bench.ProducerResult | None = None
+    privacy: privacy_bench.PrivacyResult | None = None
+    routing: routing_bench.RoutingResult | None = None
+    service: routing_service_bench.RoutingServiceResult | None = None
+    imported: import_bench.ImportResult | None = None
+    replayed: replay_bench.ReplayResult | None = None
+    services: services_bench.ServicesResult | None = None
+    with tempfile.TemporaryDirectory(prefix="callcenter-bench-") as tmp:
+        if args.only in (None, "intake"):
+            intake = intake_bench.run(
+                intake_bench.IntakeOptions(
+                    bootstrap_servers=bootstrap,
+                    topic_prefix=prefix,
+                    seconds=args.duration,
+                    warmup=args.warmup,
+                    threads=args.threads,
+                    connections=args.connections,
+                    work_dir=Path(tmp),
+                )
+            )
+        if args.only in (None, "producer"):
+            producer = producer_bench.run(
+                producer_bench.ProducerOptions(
+                    bootstrap_servers=bootstrap,
+                    topic_prefix=prefix,
+                    records=args.records,
+                    chunk=args.chunk,
+                    window=args.window,
+                )
+            )
+        if args.only in (None, "privacy"):
+            privacy = privacy_bench.run(
+                privacy_bench.PrivacyOptions(
+                    bootstrap_servers=bootstrap,
+                    topic_prefix=prefix,
+                    events=args.privacy_events,
+                    callers=args.callers,
+                    chunk=args.chunk,
+                    window=args.window,
+                )
+            )
+        if args.only in (None, "routing-service"):
+            service = routing_service_bench.run(
+                routing_service_bench.RoutingServiceOptions(
+                    bootstrap_servers=bootstrap,
+                    topic_prefix=prefix,
+                    work_dir=Path(tmp),
+                    rate=args.routing_rate,
+                    seconds=args.duration * 2,
+                    warmup=args.warmup,
+                    facts=args.routing_facts,
+                )
+            )
+        if args.only in (None, "import"):
+            imported = import_bench.run(
+                import_bench.ImportOptions(
+                    bootstrap_servers=bootstrap,
+                    topic_prefix=prefix,
+                    work_dir=Path(tmp),
+                    sizes=tuple(int(size) for size in args.import_sizes.split(",")),
+                )
+            )
+        if args.only in (None, "replay"):
+            replayed = replay_bench.run(
+                replay_bench.ReplayOptions(
+                    bootstrap_servers=bootstrap,
+                    topic_prefix=prefix,
+                    work_dir=Path(tmp),
+                    events=args.replay_events,
+                    postgres_url=os.environ.get("CALLCENTER_BENCH_POSTGRES_URL") or None,
+                )
+            )
+        if args.only in (None, "services"):
+            services = services_bench.run(
+                services_bench.ServicesOptions(
+                    bootstrap_servers=bootstrap,
+                    topic_prefix=prefix,
+                    work_dir=Path(tmp),
+                    events=args.services_events,
+                    rate=args.services_rate,
+                    seconds=args.duration,
+                    warmup=args.warmup,
+                    connections=args.connections,
+                )
+            )
+    if args.only in (None, "routing"):
+        routing = routing_bench.run(
+            routing_bench.RoutingOptions(
+                decisions=args.routing_decisions, enqueues=args.routing_enqueues
+            )
+        )
+    return Results(intake, producer, privacy, routing, service, imported, replayed, services)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +274,32 @@ class Results:
     service: routing_service_bench.RoutingServiceResult | None
     imported: import_bench.ImportResult | None
     replayed: replay_bench.ReplayResult | None
+    services: services_bench.ServicesResult | None
+
+    def tables(self) -> list[report.Table]:
+        return [
+            *([report.intake_table(self.intake)] if self.intake else []),
+            *([report.producer_table(self.producer)] if self.producer else []),
+            *([report.privacy_table(self.privacy)] if self.privacy else []),
+            *(report.routing_tables(self.routing) if self.routing else []),
+            *([routing_service_report.table(self.service)] if self.service else []),
+            *([import_report.table(self.imported)] if self.imported else []),
+            *([replay_report.table(self.replayed)] if self.replayed else []),
+            *([services_report.table(self.services)] if self.services else []),
+        ]
+
+    def problems(self) -> list[str]:
+        results = (
+            self.intake,
+            self.producer,
+            self.privacy,
+            self.routing,
+            self.service,
+            self.imported,
+            self.replayed,
+            self.services,
+        )
+        return [problem for result in results if result for problem in result.problems()]
 
     def sections(self, separate_run: tuple[report.Machine, str] | None) -> list[str]:
         """The sections that merge into the document (not part of its first page)."""
@@ -274,19 +307,20 @@ class Results:
             *([routing_service_report.section(self.service, separate_run)] if self.service else []),
             *([import_report.section(self.imported, separate_run)] if self.imported else []),
             *([replay_report.section(self.replayed, separate_run)] if self.replayed else []),
+            *([services_report.section(self.services, separate_run)] if self.services else []),
         ]
 
 
 def _write_docs(only: str | None, machine: report.Machine, command: str, r: Results) -> None:
-    """The whole document, or with `--only privacy|routing|routing-service|import|replay` its
-    section."""
+    """The whole document, or with `--only privacy|routing|routing-service|import|replay|services`
+    its section."""
     separate_run = (machine, command)
     sections: list[str] = []
     if r.privacy is not None and only == "privacy":
         sections = [report.privacy_section(r.privacy, separate_run=separate_run)]
     elif r.routing is not None and only == "routing":
         sections = [report.routing_section(r.routing, separate_run=separate_run)]
-    elif only in ("routing-service", "import", "replay"):
+    elif only in ("routing-service", "import", "replay", "services"):
         sections = r.sections(separate_run)
     if sections and DOCS.exists():
         DOCS.write_text(report.merge_section(DOCS.read_text(), sections[0]))

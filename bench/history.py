@@ -4,9 +4,9 @@ Per answered inbound call: call.received, call.queued, call.offered, call.connec
 call.ended, the agent in wrap_up, call.wrapped_up, the agent available again (8 events, as
 routing writes them: connecting puts the agent on the call without a status event); an
 abandoned call: received, queued, abandoned (3). One call in ten is answered with a post-call
-survey (survey.answered). Ten tenants, a survey each, 200 agents. No personal data (the events
-carry the pseudonymous data subject, as sealed events do), so no vault is needed to write or
-read them.
+survey (survey.answered). Ten tenants, a survey each, 200 agents registered and available (so
+routing can rebuild its state from it too). No personal data (the events carry the
+pseudonymous data subject, as sealed events do), so no vault is needed to write or read them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from callcenter_events.models import (
     AgentChange,
     AgentStatus,
     AgentStatusChanged,
+    AgentUpdated,
     CallAbandoned,
     CallConnected,
     CallEnded,
@@ -53,8 +54,8 @@ def history(events: int, seed: int = 7) -> Iterator[Envelope]:
     """About `events` envelopes (whole calls), in the order they happened."""
     rng = random.Random(seed)
     seq = itertools.count(1)  # routing's running number of its facts
-    yield from _setup()
-    written = len(TENANTS) * 2
+    yield from _setup(seq)
+    written = len(TENANTS) * 2 + len(AGENTS) * 2
     for n in itertools.count():
         if written >= events:
             return
@@ -63,13 +64,31 @@ def history(events: int, seed: int = 7) -> Iterator[Envelope]:
         written += len(call)
 
 
-def _setup() -> Iterator[Envelope]:
+def _setup(seq: Iterator[int]) -> Iterator[Envelope]:
+    """The tenants with their surveys; the agents registered (any language and topic, capacity
+    enough for the calls the history gives them at once) and available."""
     for tenant in TENANTS:
         created = TenantCreated(
             tenant_id=tenant, name=tenant, settings=TenantSettings(), created_at=START
         )
         yield _wrapped(created, tenant)
         yield _wrapped(_survey(tenant), tenant)
+    skills = {"lang:de": 5, **{f"topic:{topic}": 5 for topic in TOPICS}}
+    for agent in AGENTS:
+        profile = AgentUpdated(
+            seq=next(seq), agent_id=agent, name=agent, skills=skills, capacity=100, updated_at=START
+        )
+        yield _wrapped(profile, agent)
+        available = AgentStatusChanged(
+            seq=next(seq),
+            agent_id=agent,
+            status=AgentStatus.AVAILABLE,
+            presence=Presence.AVAILABLE,
+            change=AgentChange.PRESENCE,
+            reason="presence",
+            changed_at=START,
+        )
+        yield _wrapped(available, agent)
 
 
 def _survey(tenant: str) -> SurveyDefined:
@@ -132,7 +151,7 @@ def _answered(
     connected: datetime,
 ) -> list[Envelope]:
     agent = rng.choice(AGENTS)
-    offer = f"{call_id}-o1"
+    offer = f"{call_id}.1"  # as routing names offers: <call>.<attempt>
     offered_at = connected - timedelta(seconds=2)
     ended = connected + timedelta(seconds=rng.randrange(30, 900))
     wrapped_up = ended + timedelta(seconds=rng.randrange(5, 120))

@@ -84,7 +84,7 @@ async def _run(options: ReplayOptions) -> ReplayResult:
     prefix = options.topic_prefix + "replay."
     print(f"replay: publishing a history of ~{options.events:,} events", flush=True)
     await ensure_topics(options.bootstrap_servers, prefix=prefix)
-    await _publish(options.bootstrap_servers, prefix, options.events)
+    await publish_history(options.bootstrap_servers, prefix, options.events)
     topics = sorted({t.name(prefix) for p in PROJECTIONS for t in p.topics})
     print("replay: bare consume, then with decoding", flush=True)
     bare = await _consume(options.bootstrap_servers, topics, decode=False)
@@ -100,7 +100,8 @@ async def _run(options: ReplayOptions) -> ReplayResult:
     return ReplayResult(bare.records, names, bare, decode, sqlite, postgres)
 
 
-async def _publish(bootstrap: str, prefix: str, events: int) -> None:
+async def publish_history(bootstrap: str, prefix: str, events: int) -> None:
+    """`bench.history` of about `events` records, into the topics of `prefix`."""
     producer = EventProducer(bootstrap, client_id="bench-replay", topic_prefix=prefix)
     await producer.start()
     try:

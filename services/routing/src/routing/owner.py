@@ -81,7 +81,7 @@ class OwnerComponent:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("routing_rebuild_retry", error=repr(exc))
+                log.warning("routing_rebuild_retry", error=repr(exc), exc_info=exc)
                 await asyncio.sleep(REBUILD_RETRY_S)
 
     async def _serve(self) -> None:
