@@ -21,7 +21,8 @@ Where the right answer is not 404 (written down at each such request, `expect=`)
   `PUT /v1/customers/{A's ref}` without naming a tenant creates B's own customer (201) and A's
   is untouched; B's `POST /v1/calls` with A's customer reference is B's call of B's customer;
   B retrying A's request with A's `Idempotency-Key` gets a new call of its own, not A's answer;
-  B's campaign for an audience of everyone targets B's customers, none of A's.
+  B's campaign for an audience of everyone targets B's customers, none of A's; B erasing its
+  customer of A's reference and A's number leaves A's customer and number readable.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from analytics.settings import AnalyticsSettings
 from callcenter_testkit.isolation import (
     CAMPAIGN_SURVEY,
     CONSENT,
+    PLANS,
     POST_CALL_SURVEY,
     SCOPES,
     TenantWorld,
@@ -58,6 +60,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.kafka, pytest.mark.slow, pytest.mark.
 PROBLEM = "application/problem+json"
 CSV = {"Accept": "text/csv"}
 NDJSON = {"Content-Type": "application/x-ndjson"}
+A_PHONE = PLANS[0].phone
 VOLATILE = frozenset({"longest_wait_s", "now", "as_of", "from", "to", "idle_since"})
 
 
@@ -584,7 +587,7 @@ def _values_of(tenant: TenantWorld) -> list[str]:
         tenant.campaign_id,
         tenant.customer_ref,
         tenant.tenant_id,
-        "+4930999111",
+        A_PHONE,
     ]
     return [value for value in values if value]
 
@@ -665,12 +668,13 @@ async def _own_namespace(sweep: Sweep, a_before: dict[str, Any]) -> None:
     surveys, intake = world.platform.url("surveys"), world.platform.url("intake")
     ref = f"{surveys}/v1/customers/{world.a.customer_ref}"
 
-    created = await client.put(ref, json=CUSTOMER, headers=b_auth)
+    twin = CUSTOMER | {"phone": A_PHONE}  # A's reference and A's customer's number
+    created = await client.put(ref, json=twin, headers=b_auth)
     assert created.status_code == 201, ("B's own customer of the same reference", created.text)
     mine = await client.get(
         ref, params={"min_position": created.json()["position"]}, headers=b_auth
     )
-    assert (mine.json()["tenant_id"], mine.json()["phone"]) == ("globex", CUSTOMER["phone"])
+    assert (mine.json()["tenant_id"], mine.json()["segment"]) == ("globex", twin["segment"])
     call = CALL | {"customer_ref": world.a.customer_ref}
     posted = await client.post(f"{intake}/v1/calls", json=call, headers=b_auth)
     assert posted.status_code == 202, posted.text
@@ -690,9 +694,11 @@ async def _own_namespace(sweep: Sweep, a_before: dict[str, Any]) -> None:
         headers=b_auth,
     )
     assert progress.json()["targeted"] == 2, ("B's two customers, none of A's", progress.text)
-    sweep.requests += 7
+    erased = await client.delete(ref, headers=b_auth)  # B's twin, and the key of its number
+    assert erased.status_code == 202, erased.text
+    sweep.requests += 8
     await quiet(world.platform, world.bootstrap)
-    assert await sweep.a_reads() == a_before, "A's customer and calls untouched by B's own"
+    assert await sweep.a_reads() == a_before, "A's customer (its number too), calls untouched"
 
     retry = {"Idempotency-Key": f"iso-{secrets.token_hex(4)}"}
     first = await client.post(f"{intake}/v1/calls", json=CALL, headers=a_auth | retry)
