@@ -15,7 +15,7 @@ import pytest
 from callcenter_testkit import eventually
 from callcenter_testkit.oracle import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from callcenter_testkit.platform import Platform, start_platform
-from callcenter_testkit.scenario import Scenario
+from callcenter_testkit.scenario import READY_S, Scenario
 
 PLATFORM_ENV = {
     # the load's desktops send no heartbeats; a scenario must not lose its agents to that
@@ -42,6 +42,7 @@ def platform(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
         f"sqlite:///{log_dir / 'analytics.sqlite3'}",
         log_dir,
         extra_env=PLATFORM_ENV,
+        ready_timeout=READY_S,
     )
     try:
         yield started

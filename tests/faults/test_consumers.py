@@ -26,7 +26,7 @@ from callcenter_testkit.load import SteadyLoad
 from callcenter_testkit.oracle import raw_messages
 from callcenter_testkit.platform import SERVICES
 from callcenter_testkit.polling import eventually
-from callcenter_testkit.scenario import BEFORE_FAULT, Scenario
+from callcenter_testkit.scenario import BEFORE_FAULT, READY_S, Scenario
 from callcenter_testkit.tally import count
 
 pytestmark = [
@@ -34,7 +34,7 @@ pytestmark = [
     pytest.mark.kafka,
     pytest.mark.e2e,
     pytest.mark.slow,
-    pytest.mark.timeout(300),
+    pytest.mark.timeout(420),
 ]
 
 DUPLICATED = (CALLS, ROUTING, AGENTS, SURVEYS, TENANTS)
@@ -54,7 +54,7 @@ async def test_rebalance_while_events_flow(scenario: Scenario) -> None:
     async def rebalance(load: SteadyLoad) -> int:
         others = [scenario.platform.another(name) for name in SERVICES]
         try:
-            await asyncio.gather(*(asyncio.to_thread(o.wait_ready, 90) for o in others))
+            await asyncio.gather(*(asyncio.to_thread(o.wait_ready, READY_S) for o in others))
             await load.acknowledged_calls(BEFORE_FAULT)  # events flow with two of each
         finally:
             codes = await asyncio.gather(*(asyncio.to_thread(o.stop) for o in others))
@@ -75,7 +75,7 @@ async def test_duplicated_deliveries(scenario: Scenario) -> None:
         for service in platform.services.values():
             service.kill()
         again += await _republish(scenario)
-        await asyncio.gather(*(asyncio.to_thread(platform.restart, s) for s in SERVICES))
+        await asyncio.gather(*(asyncio.to_thread(platform.restart, s, READY_S) for s in SERVICES))
         count("faults", "duplicate deliveries injected", again)
         return 2
 
@@ -94,7 +94,7 @@ async def test_poison_records_in_every_topic(scenario: Scenario) -> None:
         await load.acknowledged_calls(BEFORE_FAULT // 2)
         for name in ("routing", "intake", "surveys"):
             platform.services[name].kill()
-            await asyncio.to_thread(platform.restart, name)
+            await asyncio.to_thread(platform.restart, name, READY_S)
         count("faults", "poison records injected", len(poisoned))
         return len(poisoned) + 3
 

@@ -6,14 +6,14 @@ import asyncio
 
 import pytest
 from callcenter_testkit.load import SteadyLoad
-from callcenter_testkit.scenario import Scenario
+from callcenter_testkit.scenario import READY_S, Scenario
 
 pytestmark = [
     pytest.mark.faults,
     pytest.mark.kafka,
     pytest.mark.e2e,
     pytest.mark.slow,
-    pytest.mark.timeout(300),
+    pytest.mark.timeout(420),
 ]
 
 
@@ -21,7 +21,7 @@ pytestmark = [
 async def test_sigkill_under_load(scenario: Scenario, service: str) -> None:
     async def kill(load: SteadyLoad) -> int:
         scenario.platform.services[service].kill()
-        await asyncio.to_thread(scenario.platform.restart, service)
+        await asyncio.to_thread(scenario.platform.restart, service, READY_S)
         return 1
 
     await scenario.run(f"SIGKILL {service}", kill)

@@ -362,7 +362,7 @@ class Oracle:
                 if cursor is None:
                     return shown
 
-        await _agree("intake's call states", states, expected, timeout)
+        await agree("intake's call states", states, expected, timeout)
 
     async def _timelines_agree(self, calls: dict[str, CallTruth], timeout: float) -> int:
         sample = random.Random(len(calls)).sample(sorted(calls), min(40, len(calls)))
@@ -379,7 +379,7 @@ class Oracle:
                     "timeline": sorted(item["type"] for item in body["timeline"]),
                 }
 
-            await _agree(f"GET /v1/calls/{call_id}", view, expected, timeout)
+            await agree(f"GET /v1/calls/{call_id}", view, expected, timeout)
         return len(sample)
 
     # -- analytics ----------------------------------------------------------------------------
@@ -410,7 +410,7 @@ class Oracle:
                 summed |= {k: expected_calls[k] for k in ("asa_s", "aht_s")}
             return summed
 
-        await _agree("analytics' call KPIs", call_report, expected_calls, timeout)
+        await agree("analytics' call KPIs", call_report, expected_calls, timeout)
 
         handled: Counter[str] = Counter(
             c.agent_id for c in calls.values() if c.agent_id is not None and c.received_at
@@ -426,7 +426,7 @@ class Oracle:
                 by_agent[row["agent_id"]] += row["calls_handled"]
             return {agent: by_agent[agent] for agent in agents}
 
-        await _agree("analytics' calls handled per agent", agent_report, expected_agents, timeout)
+        await agree("analytics' calls handled per agent", agent_report, expected_agents, timeout)
 
         expected_survey = survey_figures(responses, calls)
 
@@ -448,7 +448,7 @@ class Oracle:
                 ),
             }
 
-        await _agree("analytics' survey results", survey_report, expected_survey, timeout)
+        await agree("analytics' survey results", survey_report, expected_survey, timeout)
 
 
 def missing(log: Log, acks: Iterable[Ack]) -> list[Ack]:
@@ -465,7 +465,7 @@ def missing(log: Log, acks: Iterable[Ack]) -> list[Ack]:
     return lost
 
 
-async def _agree(
+async def agree(
     what: str, shown: Callable[[], Awaitable[Any]], expected: Any, timeout: float
 ) -> None:
     """Poll `shown()` until it equals `expected`; the failure names the differences."""

@@ -28,8 +28,8 @@ class Platform:
     def url(self, service: str) -> str:
         return self.services[service].url
 
-    def restart(self, service: str) -> None:
-        self.services[service].start().wait_ready()
+    def restart(self, service: str, timeout: float = 60.0) -> None:
+        self.services[service].start().wait_ready(timeout)
 
     def another(self, service: str) -> ServiceProcess:
         """A second instance of `service` (same settings, same consumer groups), started."""
@@ -45,6 +45,7 @@ def start_platform(
     *,
     extra_env: dict[str, str] | None = None,
     only: Sequence[str] = SERVICES,
+    ready_timeout: float = 60.0,
 ) -> Platform:
     """The services named in `only` (all four by default), started and ready."""
     env = {
@@ -64,7 +65,7 @@ def start_platform(
     }
     try:
         for service in services.values():
-            service.wait_ready()
+            service.wait_ready(ready_timeout)
     except BaseException:
         for service in services.values():
             service.stop()

@@ -21,6 +21,9 @@ from callcenter_testkit.tally import count
 RATE = 20.0
 """Calls per second of the steady load."""
 AGENTS = 8
+READY_S = 180.0
+"""How long a (re)started service may take to be ready: the suite runs beside others on two
+cores, where a start under load has taken over a minute."""
 BEFORE_FAULT = 40
 """Calls acknowledged before a fault (the load is flowing) and again after it (it goes on)."""
 Fault = Callable[[SteadyLoad], Awaitable[int]]
