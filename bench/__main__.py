@@ -28,6 +28,7 @@ from bench import (
     import_bench,
     import_report,
     intake_bench,
+    plots,
     privacy_bench,
     producer_bench,
     replay_bench,
@@ -165,6 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print("\n\n".join(table.text() for table in results.tables()))
     _write_docs(args.only, machine, command_line(given), results)
+    _write_plots(results)
     return 1 if results.problems() else 0
 
 
@@ -288,6 +290,36 @@ class Results:
             *([services_report.table(self.services)] if self.services else []),
         ]
 
+    def charts(self) -> list[plots.Chart]:
+        charts = []
+        if self.intake:
+            runs = [self.intake.intake, self.intake.keyed, self.intake.bare]
+            labels = ["intake, operator token", "intake, API key", "bare FastAPI: baseline"]
+            lines = [
+                plots.Distribution(label, run.half_load.latencies_ms)
+                for label, run in zip(labels, runs, strict=True)
+            ]
+            title = "Intake POST /v1/calls at half load (open loop)"
+            charts.append(plots.Chart("benchmarks-intake.png", title, "latency (ms)", lines))
+        if self.service:
+            lines = [
+                plots.Distribution("routing", self.service.ours.samples_ms),
+                plots.Distribution("bare relay: baseline", self.service.relay.samples_ms),
+            ]
+            title = f"Call received -> offer recorded, {self.service.options.rate:.0f} calls/s"
+            charts.append(plots.Chart("benchmarks-routing-service.png", title, "ms", lines))
+        if self.routing:
+            r = self.routing
+            lines = [
+                plots.Distribution("engine: wrap_up decision", r.decision.samples_ms),
+                plots.Distribution("naive scan: wrap_up decision", r.naive_decision.samples_ms),
+                plots.Distribution("engine: enqueue", r.enqueue.samples_ms),
+                plots.Distribution("naive scan: enqueue", r.naive_enqueue.samples_ms),
+            ]
+            title = "Routing engine, 10,000 agents and 10,000 waiting calls"
+            charts.append(plots.Chart("benchmarks-routing-engine.png", title, "ms", lines))
+        return charts
+
     def problems(self) -> list[str]:
         results = (
             self.intake,
@@ -334,6 +366,18 @@ def _write_docs(only: str | None, machine: report.Machine, command: str, r: Resu
         document = report.merge_section(document, section)
     DOCS.write_text(document)
     print(f"\nwritten: {DOCS.relative_to(REPO_ROOT)}")
+
+
+def _write_plots(results: Results) -> None:
+    """The latency distributions of this run as PNG files, and the section that shows every
+    chart in docs/ (the charts of benchmarks not run this time stay as they were)."""
+    for path in plots.write(results.charts(), DOCS.parent):
+        print(f"written: {path.relative_to(REPO_ROOT)}")
+    images = sorted(DOCS.parent.glob("benchmarks-*.png"))
+    if images:
+        lines = [plots.HEADING, "", plots.INTRO, ""]
+        lines += [f"![{image.stem}]({image.name})" for image in images]
+        DOCS.write_text(report.merge_section(DOCS.read_text(), "\n".join(lines)))
 
 
 def _clean_up(bootstrap: str, prefix: str) -> None:

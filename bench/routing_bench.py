@@ -64,6 +64,7 @@ class Latency:
     p99_ms: float
     max_ms: float
     mean_ms: float
+    samples_ms: tuple[float, ...] = field(default=(), repr=False)  # sorted, for the plots
 
     @classmethod
     def of(cls, samples_ns: Sequence[int]) -> Latency:
@@ -81,6 +82,7 @@ class Latency:
             p99_ms=rank(0.99),
             max_ms=ordered[-1] / 1e6,
             mean_ms=sum(ordered) / len(ordered) / 1e6,
+            samples_ms=tuple(sample / 1e6 for sample in ordered),
         )
 
 
