@@ -17,7 +17,7 @@ import orjson
 import pydantic_core
 from pydantic import ValidationError
 
-from callcenter_events.envelope import SPEC_VERSION, Envelope
+from callcenter_events.envelope import SPEC_VERSION, Envelope, Position
 from callcenter_events.personal import personal_fields
 from callcenter_events.privacy.sealing import is_sealed
 from callcenter_events.registry import (
@@ -103,8 +103,11 @@ def _ensure_sealed(envelope: Envelope) -> None:
         )
 
 
-def decode(record: Record, registry: EventRegistry = REGISTRY) -> Envelope:
-    """Read a record as an envelope with typed data; `MalformedEventError` says why it cannot."""
+def decode(
+    record: Record, registry: EventRegistry = REGISTRY, position: Position | None = None
+) -> Envelope:
+    """Read a record as an envelope with typed data (at `position`, where it was read from);
+    `MalformedEventError` says why it cannot."""
     attrs = _attributes(record.headers)
     if attrs["ce_specversion"] != SPEC_VERSION:
         raise MalformedEventError(f"unsupported specversion {attrs['ce_specversion']!r}")
@@ -124,12 +127,24 @@ def decode(record: Record, registry: EventRegistry = REGISTRY) -> Envelope:
         causation_id=attrs.get("ce_causationid"),
         subject=attrs.get("ce_subject"),
         data_subject=attrs.get("ce_datasubject"),
+        position=position,
         traceparent=attrs.get(TRACEPARENT),
         tracestate=attrs.get(TRACESTATE),
     )
 
 
 def _attributes(headers: Headers) -> dict[str, str]:
+    try:  # every header UTF-8 text: the usual case, in one pass
+        attrs = {name: raw.decode("utf-8") for name, raw in headers}
+    except (UnicodeDecodeError, AttributeError):
+        attrs = _readable_attributes(headers)
+    missing = [name for name in REQUIRED_HEADERS if not attrs.get(name)]
+    if missing:
+        raise MalformedEventError(f"missing CloudEvents attribute(s): {', '.join(missing)}")
+    return attrs
+
+
+def _readable_attributes(headers: Headers) -> dict[str, str]:
     attrs: dict[str, str] = {}
     for name, raw in headers:
         try:
@@ -138,9 +153,6 @@ def _attributes(headers: Headers) -> dict[str, str]:
             if name in TRACE_HEADERS:
                 continue  # a broken trace context loses the trace, not the event
             raise MalformedEventError(f"header {name!r} is not UTF-8 text") from None
-    missing = [name for name in REQUIRED_HEADERS if not attrs.get(name)]
-    if missing:
-        raise MalformedEventError(f"missing CloudEvents attribute(s): {', '.join(missing)}")
     return attrs
 
 

@@ -51,14 +51,15 @@ class Reader:
             batch.next_offsets[(raw.topic, raw.partition)] = raw.offset + 1
             if self._skipped(raw.record):
                 continue
+            position = Position(raw.topic, raw.partition, raw.offset)
             try:
-                envelope = decode(raw.record, self.registry)
+                envelope = decode(raw.record, self.registry, position)
             except MalformedEventError as exc:
                 failed.append(Failed(raw.topic, raw.partition, raw.offset, raw.record, str(exc)))
                 continue
             assert self.recent is not None
             if not self.recent.seen(envelope.id):
-                batch.envelopes.append(envelope.at(Position(raw.topic, raw.partition, raw.offset)))
+                batch.envelopes.append(envelope)
         return batch, failed
 
     def _skipped(self, record: Record) -> bool:
