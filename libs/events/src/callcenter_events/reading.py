@@ -65,11 +65,13 @@ class Reader:
     def _skipped(self, record: Record) -> bool:
         if self.types is None:
             return False
-        event_type = next((v for k, v in record.headers if k == "ce_type"), None)
-        if event_type is None:
-            return False
-        name = event_type.decode("utf-8", errors="replace")
-        return self.registry.is_known(name) and name not in self.types
+        for key, value in record.headers:
+            if key == "ce_type":
+                if value is None:
+                    return False  # the codec rejects it, with the reason
+                name = value.decode("utf-8", errors="replace")
+                return self.registry.is_known(name) and name not in self.types
+        return False
 
 
 async def dispatch(
