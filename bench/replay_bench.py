@@ -123,7 +123,10 @@ async def publish_history(bootstrap: str, prefix: str, events: int) -> None:
 
 async def _consume(bootstrap: str, topics: Sequence[str], *, decode: bool) -> Timed:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
@@ -132,7 +135,8 @@ async def _consume(bootstrap: str, topics: Sequence[str], *, decode: bool) -> Ti
         ]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        for partition in partitions:  # fresh topics: the log starts at 0 (no lazy reset)
+            consumer.seek(partition, 0)
         reader = Reader()
         total, started = 0, time.perf_counter()
         remaining = {tp for tp, end in ends.items() if end > 0}
