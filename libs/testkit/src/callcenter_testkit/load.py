@@ -251,6 +251,7 @@ class SteadyLoad:
         """
         self._connected.add(call_id)
         acted = False
+        state: str | None = None
         deadline = time.monotonic() + WRITE_DEADLINE_S
         while time.monotonic() < deadline:
             state = await self._state(call_id, seen)
@@ -276,7 +277,7 @@ class SteadyLoad:
                 await asyncio.sleep(POLL_S)
             else:  # queued or offered: intake has not read the connect yet; None: refused
                 await asyncio.sleep(POLL_S)
-        self.tally.given_up.append(f"finishing {call_id}")
+        self.tally.given_up.append(f"finishing {call_id} (intake showed it {state})")
         return True
 
     async def _state(self, call_id: str, min_position: str | None) -> str | None:

@@ -290,6 +290,7 @@ class Checked:
     timelines: int = 0
     undecodable: int = 0
     repeated_ids: int = 0
+    states: dict[str, int] = field(default_factory=dict)
 
 
 class Oracle:
@@ -337,6 +338,7 @@ class Oracle:
         twice = effects_twice(calls, responses)
         assert not twice, f"effects in the log twice: {twice[:5]} ({len(twice)})"
         checked.calls, checked.responses = len(calls), len(responses)
+        checked.states = dict(Counter(c.state for c in calls.values()))
         await self._intake_agrees(calls, timeout)
         checked.timelines = await self._timelines_agree(calls, timeout)
         await self._analytics_agrees(calls, responses, agents, timeout)

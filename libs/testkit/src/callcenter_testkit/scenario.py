@@ -100,7 +100,7 @@ def report(
         f"{name}: {injected} faults; seconds {phases};"
         f" {len(tally.calls)} calls, {checked.acks} acknowledged writes all in the log,"
         f" {checked.records} records read ({checked.undecodable} undecodable,"
-        f" {checked.repeated_ids} repeated ids), {checked.calls} call states,"
+        f" {checked.repeated_ids} repeated ids), {checked.calls} call states {checked.states},"
         f" {checked.timelines} timelines, {checked.responses} responses agree;"
         f" refused {dict(tally.refused)}, conflicts {dict(tally.conflicts)},"
         f" server errors {len(tally.server_errors)}, given up {tally.given_up}"
