@@ -14,6 +14,8 @@
 #   KAFKA_VERSION             Kafka version to resolve (default 4.1.1)
 #   KAFKA_PORT                client listener port (default 9092)
 #   KAFKA_CONTROLLER_PORT     KRaft controller port (default 9093)
+#   KAFKA_STATE_DIR           data, logs, config and pid file (default .local/kafka); with its
+#                             own ports, a second broker beside the first (the fault suite's)
 #   KAFKA_EXTRA_PROPERTIES    extra key=value server properties, separated by spaces or newlines,
 #                             appended last (so they override the defaults below); values cannot
 #                             contain whitespace
@@ -51,7 +53,7 @@ LIBS_DIR="$CACHE_DIR/libs"
 LIBS_STAMP="$CACHE_DIR/libs.stamp"
 
 # Per-checkout runtime state (ignored by git via .local/).
-STATE_DIR="$REPO_ROOT/.local/kafka"
+STATE_DIR="${KAFKA_STATE_DIR:-$REPO_ROOT/.local/kafka}"
 DATA_DIR="$STATE_DIR/data"
 LOG_DIR="$STATE_DIR/logs"
 CONFIG_DIR="$STATE_DIR/config"

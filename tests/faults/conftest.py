@@ -23,7 +23,7 @@ PLATFORM_ENV = {
     # snapshots now and then, so that a restarted routing loads one and folds the rest
     "ROUTING_SNAPSHOT_EVERY_FACTS": "500",
 }
-WRAP_UP = {"wrap_up_limit_s": 10}
+WRAP_UP = {"wrap_up_limit_s": 5}
 """An agent whose caller's hang-up intake took for an abandon (its view lagged behind routing's
 connect) cannot submit a wrap-up: routing frees them at this limit."""
 SURVEY = {

@@ -105,14 +105,23 @@ class SteadyLoad:
         self._tasks = [asyncio.create_task(self._agent(a)) for a in self.agent_ids]
         self._tasks.append(asyncio.create_task(self._dial()))
 
-    async def acknowledged_calls(self, count: int, timeout: float = 60.0) -> None:
-        """Wait until `count` more calls were acknowledged (the load is flowing)."""
+    async def acknowledged_calls(
+        self, count: int, timeout: float = 60.0, *, connected: int = 0
+    ) -> None:
+        """Wait until `count` more calls were acknowledged (the load is flowing), and
+        `connected` more were taken by agents (routing routes)."""
         target = len(self.tally.calls) + count
+        connects = self._connects() + connected
         deadline = time.monotonic() + timeout
-        while len(self.tally.calls) < target:
+        while len(self.tally.calls) < target or self._connects() < connects:
             if time.monotonic() > deadline:
-                raise AssertionError(f"{count} calls not acknowledged in {timeout}s: {self}")
+                raise AssertionError(
+                    f"{count} calls, {connected} connects not acknowledged in {timeout}s: {self}"
+                )
             await asyncio.sleep(0.05)
+
+    def _connects(self) -> int:
+        return sum(ack.type == "call.connected" for ack in self.tally.acks)
 
     async def stop(self, timeout: float = 90.0) -> Tally:
         """No new calls; waiting callers hang up; agents finish their calls; then sign out."""

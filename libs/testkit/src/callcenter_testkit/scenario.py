@@ -26,6 +26,8 @@ READY_S = 180.0
 cores, where a start under load has taken over a minute."""
 BEFORE_FAULT = 40
 """Calls acknowledged before a fault (the load is flowing) and again after it (it goes on)."""
+AFTER_CONNECTS = 20
+"""Calls taken by agents after the fault: routing routes again, agents work again."""
 Fault = Callable[[SteadyLoad], Awaitable[int]]
 """Injects a fault while the load flows; answers how many faults it injected."""
 
@@ -76,7 +78,7 @@ class Scenario:
         lap("before")
         injected = await fault(load)
         lap("fault")
-        await load.acknowledged_calls(BEFORE_FAULT, timeout=120)
+        await load.acknowledged_calls(BEFORE_FAULT, timeout=120, connected=AFTER_CONNECTS)
         lap("after")
         tally = await load.stop()
         lap("stop")
