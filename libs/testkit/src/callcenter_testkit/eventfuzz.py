@@ -378,10 +378,11 @@ def unknown_types(draw: Draw) -> Record:
 
 
 @st.composite
-def broken_headers(draw: Draw) -> Record:
-    """A valid record with a required attribute missing, empty, null, not UTF-8 or wrong."""
+def broken_headers(draw: Draw, names: Sequence[str] = REQUIRED_HEADERS) -> Record:
+    """A valid record with a required attribute (of `names`) missing, empty, null, not UTF-8
+    or wrong."""
     record = draw(VALID_RECORDS)
-    name = draw(st.sampled_from(REQUIRED_HEADERS))
+    name = draw(st.sampled_from(names))
     how = draw(st.sampled_from(["drop", "empty", "null", "not utf-8", "wrong"]))
     if how == "drop":
         return _replace_header(record, name, None, drop=True)

@@ -71,7 +71,7 @@ async def get_survey(
     survey_id: SurveyId,
     request: Request,
     caller: SurveysReader,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,  # a database integer
     min_position: Annotated[str | None, Query()] = None,
 ) -> SurveyView:
     """The latest version, or the one asked for."""
