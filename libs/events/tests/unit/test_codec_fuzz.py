@@ -200,7 +200,7 @@ READ_TYPES = frozenset(eventfuzz.EVENT_TYPES[::2])
 
 
 @pytest.mark.parametrize("types", [None, READ_TYPES], ids=["every type", "some types"])
-@FUZZ
+@settings(FUZZ, max_examples=60)  # up to 12 records each
 @given(
     drawn=st.lists(
         st.tuples(st.booleans(), eventfuzz.envelopes(), eventfuzz.poison()),
