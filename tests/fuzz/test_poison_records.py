@@ -37,6 +37,7 @@ POISON_PER_TOPIC = int(os.environ.get("CALLCENTER_FUZZ_POISON", "40"))
 VALID_PER_TOPIC = 8
 TOPICS = [topic for topic in ALL_TOPICS if topic is not DEAD_LETTERS]
 """Every topic but the dead-letter topic itself (its consumer would dead-letter to itself)."""
+DLQ_HEADERS = ("dlq_reason", "dlq_source_topic", "dlq_source_partition", "dlq_source_offset")
 T = TypeVar("T")
 Where = tuple[str, int, int]
 
@@ -149,7 +150,8 @@ async def _dead_letters(
             polled = await reader.getmany(timeout_ms=200)
             for messages in polled.values():
                 for message in messages:
-                    dlq = {k: v.decode() for k, v in message.headers if k.startswith("dlq_")}
+                    last = dict(message.headers)  # the dead-letter headers come last
+                    dlq = {k: last[k].decode() for k in DLQ_HEADERS}
                     where = (
                         dlq["dlq_source_topic"],
                         int(dlq["dlq_source_partition"]),
