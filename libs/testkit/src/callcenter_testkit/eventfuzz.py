@@ -1,15 +1,16 @@
 """Hypothesis strategies for fuzzing the event codec: valid events of every type, and poison.
 
-- `envelopes()`: valid envelopes of every registered type (or of the types named), their data
-  generated from the model's JSON schema and checked by the model, personal fields sealed.
-- `poison()`: records a consumer can meet that are not events of this platform: random bytes,
-  truncated values, fields of the wrong JSON kind, missing fields, unknown or future schema
-  versions, unknown types, broken headers, old versions of the wrong shape. Each kind has its
-  own strategy too; every one of them is certain to be rejected by `decode`, and `poison()`
-  draws from all of them.
+- `envelopes()` / `records()`: valid envelopes (records) of every registered type, or of the
+  types named, their data generated from the model's JSON schema and checked by the model,
+  personal fields sealed.
+- `poison()`: records a consumer can meet that are not events of this platform, with the
+  reason `decode` gives: random bytes, truncated values, fields of the wrong JSON kind or
+  missing, unknown or future schema versions, unknown types, broken headers, old versions of
+  the wrong shape, non-finite numbers. Each kind has its own strategy (`POISON_KINDS`); all of
+  them but the random ones are certain to be rejected.
 
-Header values may be `None` (Kafka allows null header values), so poison records are typed
-loosely: `PoisonRecord` is a `Record` whose headers may hold `None`.
+Header values may be `None` (Kafka allows null header values): `poison_record` builds such a
+`Record`. Hypothesis is a test dependency (it comes with schemathesis in the dev group).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, cast
 
-import orjson
 import pydantic_core
 from callcenter_events import REGISTRY, Envelope, Event, MalformedEventError, Record, decode
 from callcenter_events.codec import REQUIRED_HEADERS, encode
@@ -272,7 +272,7 @@ def json_bytes(data: Json) -> bytes:
 
 
 def _data(record: Record) -> dict[str, Json]:
-    data: dict[str, Json] = orjson.loads(record.value or b"")
+    data: dict[str, Json] = pydantic_core.from_json(record.value or b"")
     return data
 
 
