@@ -33,6 +33,9 @@ RETRY_PAUSE_S = 0.1
 WRITE_DEADLINE_S = 75.0
 """How long one write is retried through a fault before the load gives it up: longer than
 intake's lock of a call whose hang-up or wrap-up was under way when intake died (60 s)."""
+FINISH_DEADLINE_S = 150.0
+"""How long an agent tries to finish one call: through a broker outage a hang-up or wrap-up
+can take the outage's length to be answered (and the client times out and asks again)."""
 POLL_S = 0.05
 """How often an agent's desktop looks for offers."""
 RETRIED = frozenset({500, 502, 503, 504})
@@ -249,7 +252,7 @@ class SteadyLoad:
         accepted = answer.json()
         self._connected.add(accepted["call_id"])
         self.tally.acks.append(Ack("call.connected", accepted["call_id"], accepted["position"]))
-        talk = self._random.uniform(0.1, 0.5)  # the conversation itself
+        talk = self._random.uniform(0.1, 0.3)  # the conversation itself
         await asyncio.sleep(talk)
         await self._finish(accepted["call_id"], accepted["position"])
 
@@ -261,7 +264,7 @@ class SteadyLoad:
         self._connected.add(call_id)
         acted = False
         state: str | None = None
-        deadline = time.monotonic() + WRITE_DEADLINE_S
+        deadline = time.monotonic() + FINISH_DEADLINE_S
         while time.monotonic() < deadline:
             state = await self._state(call_id, seen)
             if state in TERMINAL:

@@ -18,7 +18,7 @@ from callcenter_testkit.oracle import Checked, Oracle
 from callcenter_testkit.platform import Platform
 from callcenter_testkit.tally import count
 
-RATE = 20.0
+RATE = 12.0
 """Calls per second of the steady load."""
 AGENTS = 8
 READY_S = 180.0
