@@ -10,6 +10,8 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
@@ -48,6 +50,11 @@ EVENTS_CONSUMED = Counter(
     "callcenter_events_consumed_total", "Records consumed", ["group", "topic"]
 )
 CONSUMER_LAG = Gauge("callcenter_consumer_lag", "Records not yet consumed", ["group"])
+ASSIGNED_PARTITIONS = Gauge(
+    "callcenter_consumer_partitions",
+    "Partitions of a topic assigned to this instance's consumer",
+    ["group", "topic"],
+)
 log = structlog.get_logger(__name__)
 STOP_WAIT_S = 5.0
 """How long a stop waits for the batch being handled (the pod's grace period is 30 s)."""
@@ -99,6 +106,11 @@ class EventConsumer:
             "fetch_min_bytes": tuning.fetch_min_bytes,
             "fetch_max_wait_ms": tuning.fetch_max_wait_ms,
             "client_id": group_id,
+            # partition p of every topic to the same instance: the calls and routing topics are
+            # co-partitioned by call id, and a projection of both (intake's calls) must see a
+            # call's received before routing's connect; round robin (aiokafka's default, kept
+            # second for groups whose older members know only that) split them over instances
+            "partition_assignment_strategy": (RangePartitionAssignor, RoundRobinPartitionAssignor),
             **client_options(connection),
         }
         self._consumer: Any = None
@@ -122,6 +134,20 @@ class EventConsumer:
         if not assigned:
             return {}
         ends = await self._consumer.end_offsets(assigned)
+        return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
+
+    async def topic_end_offsets(self) -> dict[tuple[str, int], int]:
+        """The current end of every partition of its topics, assigned here or elsewhere."""
+        if self._consumer is None:
+            return {}
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in self._topics
+            for partition in self._consumer.partitions_for_topic(topic) or ()
+        ]
+        if not partitions:
+            return {}
+        ends = await self._consumer.end_offsets(partitions)
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
     async def start(self) -> None:
@@ -227,6 +253,9 @@ class EventConsumer:
 
     async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
         self._assigned = True
+        for topic in self._topics:
+            held = sum(tp.topic == topic for tp in assigned)
+            ASSIGNED_PARTITIONS.labels(self.group_id, topic).set(held)
         if not assigned:
             return
         self._targets = dict(await self._consumer.end_offsets(list(assigned)))

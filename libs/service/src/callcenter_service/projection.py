@@ -75,8 +75,13 @@ class ProjectionRunner:
         return found
 
     async def catch_up(self, timeout: float) -> bool:
-        """Wait (bounded) until everything in the log up to now is projected."""
-        targets = await self.consumer.end_offsets()
+        """Wait (bounded) until everything in the log up to now is projected.
+
+        Every partition of its topics counts, not only those assigned here: instances of a
+        service share the projection's database and divide the partitions, so a call reported
+        to one instance a moment ago may be projected by another.
+        """
+        targets = await self.consumer.topic_end_offsets()
         deadline = time.monotonic() + timeout
         while True:
             stored = await in_db_thread(self.store.engine, self.store.positions, list(targets))
