@@ -41,7 +41,13 @@ def fuzzed_platform(
     prefix = f"fuzz-{uuid.uuid4().hex[:8]}."
     asyncio.run(ensure_topics(kafka_bootstrap, prefix=prefix))
     folder: Path = tmp_path_factory.mktemp("fuzz")
-    running = start_platform(kafka_bootstrap, prefix, f"sqlite:///{folder}/a.sqlite3", folder)
+    running = start_platform(
+        kafka_bootstrap,
+        prefix,
+        f"sqlite:///{folder}/a.sqlite3",
+        folder,
+        ready_timeout=180,  # four services starting at once on a busy two-core machine
+    )
     yield running
     for service in running.services.values():
         service.stop()
