@@ -58,6 +58,8 @@ class Tally:
     refused: Counter[str] = field(default_factory=Counter)
     conflicts: Counter[str] = field(default_factory=Counter)
     given_up: list[str] = field(default_factory=list)
+    """Work of the agents that could not be done: a call left unfinished, an agent who could
+    not sign out (a write refused for good is only counted in `refused`)."""
     server_errors: list[str] = field(default_factory=list)
 
 
@@ -350,7 +352,7 @@ class SteadyLoad:
             elif not answer.is_success:
                 self.tally.server_errors.append(f"{what} {answer.status_code} {answer.text}")
             return answer
-        self.tally.given_up.append(what)
+        self.tally.refused[f"{what} given up"] += 1  # a refusal: the load does not need it
         return None
 
 
