@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import OutOfOrderSequenceNumber
 from prometheus_client import Counter
 
 from callcenter_events.codec import Record, encode
@@ -15,7 +18,12 @@ from callcenter_events.envelope import Envelope, Position
 from callcenter_events.handling import trace_headers
 from callcenter_events.registry import REGISTRY, EventRegistry
 
+log = structlog.get_logger(__name__)
+FATAL_TO_THE_PRODUCER = (OutOfOrderSequenceNumber,)
+"""Errors after which an idempotent producer's sequence state is broken for good (as Kafka's
+own clients treat them): every later send would fail the same way, so it is replaced."""
 EVENTS_PUBLISHED = Counter("callcenter_events_published_total", "Events written to Kafka", ["type"])
+RENEW_STOP_S = 5.0
 MAX_BATCH_BYTES = 256 * 1024
 """Per partition. aiokafka buffers one batch per partition and `send` waits while it is full, so
 with its 16 KB default a burst to one partition (one tenant's customer import) went out 16 KB
@@ -49,6 +57,7 @@ class EventProducer:
             **client_options(connection),
         }
         self._producer: AIOKafkaProducer | None = None
+        self._renewing = asyncio.Lock()
 
     async def start(self) -> None:
         producer = AIOKafkaProducer(**self._options)
@@ -75,7 +84,7 @@ class EventProducer:
 
     async def publish(self, envelope: Envelope) -> Position:
         delivery = await self._send(self.topic_of(envelope), _record(envelope))
-        position = _position(await delivery)
+        position = _position(await self._delivered(delivery))
         EVENTS_PUBLISHED.labels(envelope.type).inc()
         return position
 
@@ -92,7 +101,8 @@ class EventProducer:
         self, deliveries: Sequence[asyncio.Future[Any]], envelopes: Sequence[Envelope]
     ) -> list[Position]:
         """Wait until the broker acknowledged every delivery: where each event landed."""
-        positions = [_position(metadata) for metadata in await asyncio.gather(*deliveries)]
+        delivered = [self._delivered(delivery) for delivery in deliveries]
+        positions = [_position(metadata) for metadata in await asyncio.gather(*delivered)]
         for envelope in envelopes:
             EVENTS_PUBLISHED.labels(envelope.type).inc()
         return positions
@@ -104,7 +114,28 @@ class EventProducer:
 
     async def send_record(self, topic: str, record: Record) -> Position:
         """Write a raw record (the dead-letter topic) and wait for the broker's acknowledgement."""
-        return _position(await (await self._send(topic, record)))
+        return _position(await self._delivered(await self._send(topic, record)))
+
+    async def _delivered(self, delivery: asyncio.Future[Any]) -> Any:
+        """The delivery's metadata; a producer left broken by its failure is replaced first
+        (the failure is still raised: the caller answers it as before)."""
+        producer = self._producer
+        try:
+            return await delivery
+        except FATAL_TO_THE_PRODUCER:
+            await self._renew(producer)
+            raise
+
+    async def _renew(self, broken: AIOKafkaProducer | None) -> None:
+        async with self._renewing:
+            current = self._producer
+            if broken is None or current is not broken or current is None:
+                return  # another failed delivery of the same producer renewed it already
+            log.warning("producer_renewed", reason="fatal to the idempotent producer")
+            self._producer = None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(current.stop(), RENEW_STOP_S)
+            await self.start()
 
     async def _send(self, topic: str, record: Record) -> asyncio.Future[Any]:
         """Queue a record; the future resolves to its metadata once the broker acknowledged it."""

@@ -105,6 +105,15 @@ class DedicatedBroker:
             )
 
     def down(self) -> None:
+        """Stop it for good (our own child, once started again, is stopped and reaped here)."""
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(10)
+            self._pid_file.unlink(missing_ok=True)
         subprocess.run([SCRIPT, "down"], env=self._env, capture_output=True, check=False)
 
     async def _answers(self) -> bool:
