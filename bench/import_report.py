@@ -7,7 +7,7 @@ from collections.abc import Callable
 from surveys.customer_import import BATCH_ROWS, BATCHES_IN_FLIGHT
 
 from bench.import_bench import ImportResult, SizeResult
-from bench.report import Machine, Table, separate_run_note
+from bench.report import Machine, Table, section_of
 
 HEADING = "## Customer import: `POST /v1/customers/import`, rows/s and memory"
 
@@ -68,11 +68,7 @@ def table(result: ImportResult) -> Table:
 
 
 def section(result: ImportResult, separate_run: tuple[Machine, str] | None = None) -> str:
-    parts = [HEADING, ""]
-    if separate_run is not None:
-        parts += separate_run_note(separate_run)
-    parts += [table(result).markdown(), "", _method(result)]
-    return "\n".join(parts)
+    return section_of(HEADING, table(result), _method(result), separate_run)
 
 
 def _method(result: ImportResult) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.replay_bench import ReplayResult, Timed
-from bench.report import Machine, Table, separate_run_note
+from bench.report import Machine, Table, section_of
 
 HEADING = "## Analytics replay: every projection from offset zero vs a bare consume"
 BARS = {"SQLite": 50_000, "PostgreSQL": 30_000}
@@ -51,11 +51,7 @@ def _row(label: str, timed: Timed, bare: Timed, bar: int | None = None) -> list[
 
 
 def section(result: ReplayResult, separate_run: tuple[Machine, str] | None = None) -> str:
-    parts = [HEADING, ""]
-    if separate_run is not None:
-        parts += separate_run_note(separate_run)
-    parts += [table(result).markdown(), "", METHOD]
-    return "\n".join(parts)
+    return section_of(HEADING, table(result), METHOD, separate_run)
 
 
 METHOD = (

@@ -485,6 +485,17 @@ def markdown_document(
     return "\n".join(parts) + "\n"
 
 
+def section_of(
+    heading: str, table: Table, method: str, separate_run: tuple[Machine, str] | None
+) -> str:
+    """A `## ` section of docs/benchmarks.md: the table, then how it was measured."""
+    parts = [heading, ""]
+    if separate_run is not None:
+        parts += separate_run_note(separate_run)
+    parts += [table.markdown(), "", method]
+    return "\n".join(parts)
+
+
 def separate_run_note(separate_run: tuple[Machine, str], also: str = "") -> list[str]:
     """When and how a section run alone was measured (the machine table is the full run's)."""
     machine, command = separate_run

@@ -3,7 +3,7 @@ restart to ready."""
 
 from __future__ import annotations
 
-from bench.report import Machine, Table, separate_run_note
+from bench.report import Machine, Table, section_of
 from bench.routing_bench import Latency
 from bench.routing_service_bench import RoutingServiceResult
 
@@ -68,11 +68,7 @@ def table(result: RoutingServiceResult) -> Table:
 
 
 def section(result: RoutingServiceResult, separate_run: tuple[Machine, str] | None = None) -> str:
-    parts = [HEADING, ""]
-    if separate_run is not None:
-        parts += separate_run_note(separate_run)
-    parts += [table(result).markdown(), "", _method(result)]
-    return "\n".join(parts)
+    return section_of(HEADING, table(result), _method(result), separate_run)
 
 
 def _method(result: RoutingServiceResult) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.report import Machine, Table, separate_run_note
+from bench.report import Machine, Table, section_of
 from bench.services_bench import RESTART_BAR_S, SERVICES, ServicesResult
 
 HEADING = "## Restart and memory of each service after a long history"
@@ -66,11 +66,7 @@ def _verdict(seconds: float) -> str:
 
 
 def section(result: ServicesResult, separate_run: tuple[Machine, str] | None = None) -> str:
-    parts = [HEADING, ""]
-    if separate_run is not None:
-        parts += separate_run_note(separate_run)
-    parts += [table(result).markdown(), "", METHOD]
-    return "\n".join(parts)
+    return section_of(HEADING, table(result), METHOD, separate_run)
 
 
 METHOD = (
