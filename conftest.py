@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from callcenter_events.admin import ensure_topics
+from callcenter_events.producer import EventProducer
 from callcenter_testkit.secured import SecuredBroker, start_secured_broker
 from callcenter_testkit.tally import summary_lines
 from sqlalchemy import create_engine, text
@@ -51,6 +52,15 @@ async def topic_prefix(kafka_bootstrap: str) -> str:
     prefix = f"test-{uuid.uuid4().hex[:10]}."
     await ensure_topics(kafka_bootstrap, prefix=prefix)
     return prefix
+
+
+@pytest.fixture
+async def producer(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[EventProducer]:
+    """An `EventProducer` on the test's own topics, started and stopped around the test."""
+    producer = EventProducer(kafka_bootstrap, client_id="test", topic_prefix=topic_prefix)
+    await producer.start()
+    yield producer
+    await producer.stop()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ topics together.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from callcenter_events import Batch
@@ -23,14 +22,6 @@ from callcenter_events.topics import CALLS, DEAD_LETTERS, PRIVACY, ROUTING
 from callcenter_testkit import eventually
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[EventProducer]:
-    producer = EventProducer(kafka_bootstrap, client_id="test", topic_prefix=topic_prefix)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def test_partition_p_of_both_topics_goes_to_one_instance(

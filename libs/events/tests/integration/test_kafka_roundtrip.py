@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from callcenter_events import Batch, Envelope
@@ -15,14 +14,6 @@ from callcenter_events.topics import CALLS, DEAD_LETTERS
 from callcenter_testkit import eventually
 
 pytestmark = pytest.mark.kafka
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[EventProducer]:
-    producer = EventProducer(kafka_bootstrap, client_id="test", topic_prefix=topic_prefix)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def test_published_events_are_consumed_at_their_positions(

@@ -11,7 +11,7 @@ the other instance had just acknowledged (`POST /v1/calls/{id}/hangup` right aft
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -43,14 +43,6 @@ class Nothing:
 
     def apply(self, session: Session, envelopes: Sequence[Envelope]) -> None:
         pass
-
-
-@pytest.fixture
-async def producer(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[EventProducer]:
-    producer = EventProducer(kafka_bootstrap, client_id="test", topic_prefix=topic_prefix)
-    await producer.start()
-    yield producer
-    await producer.stop()
 
 
 async def test_a_partition_held_by_another_instance_is_waited_for(
