@@ -216,7 +216,9 @@ async def test_a_campaign_calls_only_the_eligible_and_its_progress_adds_up(
 
         async def settled() -> dict[str, Any] | None:
             view = await center.campaign(created["campaign_id"])
-            return view if view["calling"] == 0 and view["completed"] == 2 else None
+            progress = {name: view[name] for name in ("calling", "completed", "reached")}
+            assert progress == {"calling": 0, "completed": 2, "reached": 2}, progress
+            return view
 
         view = await eventually(settled, timeout=15, what="the campaign's last call counted")
         assert view["targeted"] == 7, "everyone in the north, whatever their consent"

@@ -219,10 +219,13 @@ async def _caller_of(request: Request, tenant: str, call_id: str) -> str:
 
 
 async def _campaign_of(request: Request, survey: SurveyVersion, call_id: str) -> str | None:
-    """The campaign that placed the call, if it asks this survey."""
+    """The campaign that placed the call, if it asks this survey.
+
+    The campaigns projection may not have read the dialer's request yet (the agent answers
+    while the call is fresh): a call not found there is looked up again after a catch-up.
+    """
     runner: ProjectionRunner = request.app.state.campaigns
-    engine = runner.store.engine
-    placed = await in_db_thread(engine, campaign_of_call, engine, call_id)
+    placed = await runner.lookup(campaign_of_call, call_id)
     if placed is None or placed.survey_id != survey.survey_id:
         return None
     return placed.campaign_id
