@@ -7,7 +7,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 LOCAL_KAFKA := $${KAFKA_BOOTSTRAP_SERVERS:-localhost:9092}
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run test faults lint unit bench tools infra-up infra-down kafka-up postgres-up clean
+.PHONY: help bootstrap run test faults lint unit bench tools browser infra-up infra-down kafka-up postgres-up clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ bootstrap: ## Install uv (if missing) and the locked Python environment
 run: bootstrap kafka-up ## Broker, the four services (SQLite), a stream of demo calls; Ctrl-C stops
 	@deploy/run.sh
 
-test: bootstrap tools infra-up lint ## The whole suite: lint, types, unit, integration, end-to-end
+test: bootstrap tools browser infra-up lint ## The whole suite: lint, types, unit, integration, end-to-end
 	@export KAFKA_BOOTSTRAP_SERVERS="$(LOCAL_KAFKA)"; \
 	  export CALLCENTER_TEST_POSTGRES_URL="$${DATABASE_URL:-$$(deploy/postgres.sh url)}"; \
 	  $(UV) run --frozen pytest -m "not faults" $(PYTEST_ARGS)
@@ -44,6 +44,9 @@ bench: bootstrap infra-up ## Benchmarks side by side with their baselines; write
 
 tools: ## Pinned tools the manifest tests run (kustomize, checkov) into .local/
 	@deploy/tools.sh
+
+browser: ## Debian's Chromium and chromedriver for the dashboard's browser test
+	@deploy/chromium.sh
 
 infra-up: kafka-up postgres-up ## Start the local Kafka broker and PostgreSQL (idempotent)
 
