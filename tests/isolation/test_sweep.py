@@ -378,7 +378,22 @@ SWEPT = (
         lambda t, _: [
             Try(params={"tenant_id": t.tenant}),
             Try(params={"tenant_id": t.tenant}, headers=CSV),
+            Try(params={"tenant_id": t.tenant, "table": "skills"}, headers=CSV),
         ],
+    ),
+    Endpoint(
+        "analytics",
+        "GET",
+        "/v1/analytics/surveys",
+        "analytics:read",
+        lambda t, _: [Try(params={"tenant_id": t.tenant})],
+    ),
+    Endpoint(
+        "analytics",
+        "GET",
+        "/v1/analytics/tenants",
+        "analytics:read",
+        lambda t, _: [Try(params={"tenant_id": t.tenant})],
     ),
 )
 

@@ -10,7 +10,16 @@ from callcenter_service.runtime import Component, ProducerComponent
 from callcenter_service.wiring import event_producer
 from fastapi import APIRouter, FastAPI
 
-from analytics import agents_api, calls_api, projections_api, realtime_api, surveys_api
+from analytics import (
+    agents_api,
+    calls_api,
+    dashboard_api,
+    projections_api,
+    realtime_api,
+    survey_catalog_api,
+    surveys_api,
+    tenants_api,
+)
 from analytics.projection import AnalyticsProjection
 from analytics.registry import PROJECTIONS
 from analytics.settings import AnalyticsSettings
@@ -19,9 +28,12 @@ from analytics.supervisor import ProjectionSupervisor
 ROUTERS: tuple[APIRouter, ...] = (
     calls_api.router,
     agents_api.router,
+    survey_catalog_api.router,
     surveys_api.router,
     realtime_api.router,
+    tenants_api.router,
     projections_api.router,
+    dashboard_api.router,
 )
 
 

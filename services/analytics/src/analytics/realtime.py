@@ -39,6 +39,7 @@ QUEUE_COLUMNS = (
     "longest_wait_s",
     "agents_available",
 )
+SKILL_COLUMNS = ("skill", "agents_available")
 
 
 @dataclass(frozen=True, slots=True)

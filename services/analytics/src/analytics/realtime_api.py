@@ -7,7 +7,7 @@ agents projection for the agents topic, the call facts for any other.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from callcenter_events import Position
 from callcenter_events.store import in_db_thread
@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from analytics.clock import Now
 from analytics.http import csv_response, scope, serving, wants_csv
-from analytics.realtime import QUEUE_COLUMNS, RealtimeQuery, realtime_report
+from analytics.realtime import QUEUE_COLUMNS, SKILL_COLUMNS, RealtimeQuery, realtime_report
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
 EXAMPLE_QUEUE = {
@@ -68,10 +68,13 @@ async def realtime(
     min_position: Annotated[
         str | None, Query(description="wait until this write is projected")
     ] = None,
+    table: Annotated[
+        Literal["queues", "skills"], Query(description="Which table a CSV answer holds")
+    ] = "queues",
 ) -> Response:
     """Waiting calls, longest wait and available agents per queue; available agents per skill.
 
-    CSV (`Accept: text/csv`) holds the queues.
+    CSV (`Accept: text/csv`) holds the queues, or with `table=skills` the agents per skill.
     """
     if min_position:
         await serving(request).wait_for(_projection_of(min_position), min_position)
@@ -79,7 +82,8 @@ async def realtime(
     engine = serving(request).engine
     report = await in_db_thread(engine, realtime_report, engine, query)
     if wants_csv(request):
-        return csv_response(report["queues"], QUEUE_COLUMNS)
+        columns = SKILL_COLUMNS if table == "skills" else QUEUE_COLUMNS
+        return csv_response(report[table], columns)
     return JSONResponse({"formula_version": REALTIME_VERSION, "now": now.isoformat(), **report})
 
 
