@@ -55,6 +55,9 @@ cat >&2 <<MSG
     surveys    http://127.0.0.1:8003/docs
     analytics  http://127.0.0.1:8004/docs   KPIs, agents, surveys, queues now, projections
   Operator token: Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN
+  The analysts' dashboard: http://127.0.0.1:8004/dashboard (sign in with the operator token
+  and pick a tenant, or with a tenant's key holding analytics:read, made with
+  POST http://127.0.0.1:8001/v1/tenants/acme-energy/api-keys {"scopes": ["analytics:read"]})
   KPIs of the demo (service level, ASA, AHT, abandonment, FCR; add &group_by=topic,agent):
     curl -s -H 'Authorization: Bearer $CALLCENTER_OPERATOR_TOKEN' \\
       'http://127.0.0.1:8004/v1/analytics/calls?interval=hour' | python3 -m json.tool
