@@ -18,11 +18,14 @@ from analytics.dashboard_assets import Asset, asset, asset_names, page
 
 router = APIRouter(include_in_schema=False)
 
+EMPTY_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+"""The hash of an empty `<style>` element: Plotly adds one and fills it through the CSSOM
+(`insertRule`, which CSP does not govern); no inline style with content is allowed."""
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'none'",
         "script-src 'self'",
-        "style-src 'self'",
+        f"style-src 'self' {EMPTY_STYLE}",
         "img-src 'self' data:",
         "connect-src 'self'",
         "base-uri 'none'",

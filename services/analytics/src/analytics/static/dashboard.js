@@ -11,6 +11,8 @@
   const MAX_GROUPS = 6;
   const NONE = "—";
   const HOUR_MS = 3600 * 1000;
+  // the length of each interval, for Plotly to draw a period's bars and points across it
+  const PERIODS = { hour: HOUR_MS, day: 24 * HOUR_MS, week: 7 * 24 * HOUR_MS, month: "M1" };
   const RANGES = {
     "24h": { hours: 24, interval: "hour" },
     "7d": { hours: 24 * 7, interval: "day" },
@@ -181,7 +183,6 @@
   function layout(extra) {
     return {
       autosize: true,
-      height: 320,
       margin: { l: 56, r: 16, t: 16, b: 48 },
       font: { family: "system-ui, sans-serif", size: 13, color: "#1a1a1a" },
       legend: { orientation: "h", y: -0.2 },
@@ -268,7 +269,7 @@
         { key: "abandoned", label: "Abandoned", format: "count" },
         { key: "abandonment_rate", label: "Abandonment rate", format: "percent" },
       ],
-      figure: () => volumeFigure(groups.slice(0, MAX_GROUPS)),
+      figure: () => volumeFigure(groups.slice(0, MAX_GROUPS), range),
     });
     showPanel("panel-service-level", {
       ...shared,
@@ -279,7 +280,7 @@
         { key: "answered_within_threshold", label: `Answered within ${threshold} s`, format: "count" },
         { key: "service_level", label: "Service level", format: "percent" },
       ],
-      figure: () => serviceLevelFigure(groups.slice(0, MAX_GROUPS), threshold),
+      figure: () => serviceLevelFigure(groups.slice(0, MAX_GROUPS), range, threshold),
     });
     showPanel("panel-handling", {
       ...shared,
@@ -290,7 +291,7 @@
         { key: "asa_s", label: "ASA", format: "seconds" },
         { key: "aht_s", label: "AHT", format: "seconds" },
       ],
-      figure: () => handlingFigure(groups.slice(0, MAX_GROUPS), threshold),
+      figure: () => handlingFigure(groups.slice(0, MAX_GROUPS), range, threshold),
     });
   }
 
@@ -314,16 +315,26 @@
     );
   }
 
-  function volumeFigure(groups) {
+  function timeAxis(range) {
+    return { type: "date", range: [FORMATS.period(range.from), FORMATS.period(range.to)] };
+  }
+
+  function overPeriods(range) {
+    return { xperiod: PERIODS[range.interval], xperiodalignment: "middle" };
+  }
+
+  function volumeFigure(groups, range) {
     const measures = ["offered", "answered", "abandoned"];
     const traces = groups.flatMap(([label, rows], g) =>
       measures.map((measure, m) => ({
         type: "bar",
+        ...overPeriods(range),
         name: traceName(label, measure, groups),
         x: rows.map((row) => FORMATS.period(row.period_start)),
         y: rows.map((row) => row[measure]),
         text: rows.map((row) => String(row[measure])),
         textposition: "outside",
+        constraintext: "none",
         cliponaxis: false,
         marker: {
           color: seriesStyle(g, groups.length, m).colour,
@@ -332,12 +343,14 @@
         },
       })),
     );
-    return { traces, layout: { yaxis: { title: { text: "calls" }, rangemode: "tozero" } } };
+    const yaxis = { title: { text: "calls" }, rangemode: "tozero" };
+    return { traces, layout: { xaxis: timeAxis(range), yaxis } };
   }
 
-  function lineTrace(name, rows, values, format, style, dash) {
+  function lineTrace(name, rows, values, format, style, dash, range) {
     return {
       type: "scatter",
+      ...overPeriods(range),
       mode: "lines+markers+text",
       name,
       x: rows.map((row) => FORMATS.period(row.period_start)),
@@ -351,16 +364,18 @@
     };
   }
 
-  function serviceLevelFigure(groups, threshold) {
+  function serviceLevelFigure(groups, range, threshold) {
     const goal = Number($("goal").value) || 80;
     const traces = groups.map(([label, rows], g) => {
       const values = rows.map((row) => (isNone(row.service_level) ? null : row.service_level * 100));
       const style = seriesStyle(g, groups.length, 0);
-      return lineTrace(label, rows, values, (v) => `${v.toFixed(0)} %`, style, DASHES[g % DASHES.length]);
+      const dash = DASHES[g % DASHES.length];
+      return lineTrace(label, rows, values, (v) => `${v.toFixed(0)} %`, style, dash, range);
     });
     return {
       traces,
       layout: {
+        xaxis: timeAxis(range),
         yaxis: { title: { text: `answered within ${threshold} s (%)` }, range: [0, 110] },
         shapes: [horizontal(goal, "dash")],
         annotations: [lineLabel(goal, `goal ${goal} %`)],
@@ -368,7 +383,7 @@
     };
   }
 
-  function handlingFigure(groups, threshold) {
+  function handlingFigure(groups, range, threshold) {
     const traces = groups.flatMap(([label, rows], g) =>
       [
         ["ASA", "asa_s", "solid"],
@@ -377,12 +392,14 @@
         const values = rows.map((row) => row[key]);
         const style = seriesStyle(g, groups.length, m);
         if (groups.length === 1) style.symbol = SYMBOLS[m];
-        return lineTrace(traceName(label, measure, groups), rows, values, (v) => `${v.toFixed(0)} s`, style, dash);
+        const name = traceName(label, measure, groups);
+        return lineTrace(name, rows, values, (v) => `${v.toFixed(0)} s`, style, dash, range);
       }),
     );
     return {
       traces,
       layout: {
+        xaxis: timeAxis(range),
         yaxis: { title: { text: "seconds" }, rangemode: "tozero" },
         shapes: [horizontal(threshold, "dot")],
         annotations: [lineLabel(threshold, `T = ${threshold} s (service-level threshold)`)],
@@ -580,6 +597,7 @@
       y: values,
       text: values.map((v) => (isNone(v) ? "" : format(v))),
       textposition: "outside",
+      constraintext: "none",
       cliponaxis: false,
       marker: {
         color: COLOURS[m],
