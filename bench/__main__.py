@@ -344,11 +344,14 @@ class Results:
 
 
 def _write_docs(only: str | None, machine: report.Machine, command: str, r: Results) -> None:
-    """The whole document, or with `--only privacy|routing|routing-service|import|replay|services`
-    its section."""
+    """The whole document, or with `--only NAME` that benchmark's section merged into it."""
     separate_run = (machine, command)
     sections: list[str] = []
-    if r.privacy is not None and only == "privacy":
+    if r.intake is not None and only == "intake":
+        sections = [report.intake_section(r.intake, separate_run=separate_run)]
+    elif r.producer is not None and only == "producer":
+        sections = [report.producer_section(r.producer, separate_run=separate_run)]
+    elif r.privacy is not None and only == "privacy":
         sections = [report.privacy_section(r.privacy, separate_run=separate_run)]
     elif r.routing is not None and only == "routing":
         sections = [report.routing_section(r.routing, separate_run=separate_run)]

@@ -451,7 +451,9 @@ def markdown_document(
         "",
         f"Latest results of `{command}` (written by `python -m bench`; do not edit by hand). "
         "Each benchmark runs side by side with its baseline in the same run, on the same "
-        "machine and broker, so the ratios matter more than the absolute numbers.",
+        "machine and broker, so the ratios matter more than the absolute numbers. "
+        "[performance.md](performance.md) lists every quality bar of PRODUCT.md with where "
+        "it stands, and for each bar not met the profile and what was tried.",
         "",
         "## Machine",
         "",
@@ -473,16 +475,29 @@ def markdown_document(
         "other work on the machine during the run shows up in the numbers.",
     ]
     if intake is not None:
-        parts += ["", "## Intake `POST /v1/calls` vs a bare FastAPI endpoint", ""]
-        parts += [intake_table(intake).markdown(), "", _intake_method(intake)]
+        parts += ["", intake_section(intake)]
     if producer is not None:
-        parts += ["", "## Producer: `EventProducer` vs Kafka's `ProducerPerformance`", ""]
-        parts += [producer_table(producer).markdown(), "", _producer_method(producer)]
+        parts += ["", producer_section(producer)]
     if privacy is not None:
         parts += ["", privacy_section(privacy)]
     if routing is not None:
         parts += ["", routing_section(routing)]
     return "\n".join(parts) + "\n"
+
+
+INTAKE_HEADING = "## Intake `POST /v1/calls` vs a bare FastAPI endpoint"
+PRODUCER_HEADING = "## Producer: `EventProducer` vs Kafka's `ProducerPerformance`"
+
+
+def intake_section(result: IntakeResult, separate_run: tuple[Machine, str] | None = None) -> str:
+    return section_of(INTAKE_HEADING, intake_table(result), _intake_method(result), separate_run)
+
+
+def producer_section(
+    result: ProducerResult, separate_run: tuple[Machine, str] | None = None
+) -> str:
+    table = producer_table(result)
+    return section_of(PRODUCER_HEADING, table, _producer_method(result), separate_run)
 
 
 def section_of(
