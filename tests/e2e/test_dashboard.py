@@ -139,12 +139,10 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
         options.add_argument(argument)
     options.add_argument("--window-size=1280,900")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_VIOLATIONS})
     downloads = tmp_path_factory.mktemp("downloads")
-    driver.execute_cdp_cmd(
-        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
-    )
+    saving = {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    options.add_experimental_option("prefs", saving)
+    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
     yield Browser(driver, downloads)
     driver.quit()
 
@@ -158,9 +156,20 @@ class Page:
         self.base = base
 
     def open(self) -> None:
-        self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-        self.driver.get(f"{self.base}/dashboard")
-        self.driver.execute_script("sessionStorage.clear()")
+        """The page in a new tab: nothing kept in the session storage of an earlier one."""
+        earlier = self.driver.current_window_handle
+        self.driver.switch_to.new_window("tab")
+        fresh = self.driver.current_window_handle
+        self.driver.switch_to.window(earlier)
+        self.driver.close()
+        self.driver.switch_to.window(fresh)
+        self.driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_VIOLATIONS}
+        )
+        self.driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior",
+            {"behavior": "allow", "downloadPath": str(self.downloads)},
+        )
         self.driver.get(f"{self.base}/dashboard")
         self.wait_for(lambda: self.state() == "signed-out", "the sign-in form")
 

@@ -13,6 +13,7 @@
   const HOUR_MS = 3600 * 1000;
   // the length of each interval, for Plotly to draw a period's bars and points across it
   const PERIODS = { hour: HOUR_MS, day: 24 * HOUR_MS, week: 7 * 24 * HOUR_MS, month: "M1" };
+  const PERIOD_MS = { ...PERIODS, month: 31 * 24 * HOUR_MS };
   const RANGES = {
     "24h": { hours: 24, interval: "hour" },
     "7d": { hours: 24 * 7, interval: "day" },
@@ -315,12 +316,26 @@
     );
   }
 
-  function timeAxis(range) {
-    return { type: "date", range: [FORMATS.period(range.from), FORMATS.period(range.to)] };
+  // from the first period with calls to the end of the last (the caption names the range)
+  function timeAxis(groups, range) {
+    const starts = groups.flatMap(([, rows]) => rows.map((row) => Date.parse(row.period_start)));
+    const period = PERIOD_MS[range.interval];
+    const first = new Date(Math.min(...starts)).toISOString();
+    const last = new Date(Math.max(...starts) + period).toISOString();
+    const axis = { type: "date", range: [FORMATS.period(first), FORMATS.period(last)] };
+    const few = (Date.parse(last) - Date.parse(first)) / period <= 12;
+    // a tick at each period's start when there are few, not at minutes within one
+    return few ? { ...axis, tick0: FORMATS.period(first), dtick: PERIODS[range.interval] } : axis;
   }
 
   function overPeriods(range) {
     return { xperiod: PERIODS[range.interval], xperiodalignment: "middle" };
+  }
+
+  // bars of a period side by side across 80 % of it (with a width, Plotly no longer groups)
+  function besideEachOther(index, of, range) {
+    const width = (PERIOD_MS[range.interval] * 0.8) / of;
+    return { width, offset: -0.4 * PERIOD_MS[range.interval] + index * width };
   }
 
   function volumeFigure(groups, range) {
@@ -329,6 +344,7 @@
       measures.map((measure, m) => ({
         type: "bar",
         ...overPeriods(range),
+        ...besideEachOther(g * measures.length + m, groups.length * measures.length, range),
         name: traceName(label, measure, groups),
         x: rows.map((row) => FORMATS.period(row.period_start)),
         y: rows.map((row) => row[measure]),
@@ -344,7 +360,7 @@
       })),
     );
     const yaxis = { title: { text: "calls" }, rangemode: "tozero" };
-    return { traces, layout: { xaxis: timeAxis(range), yaxis } };
+    return { traces, layout: { xaxis: timeAxis(groups, range), yaxis } };
   }
 
   function lineTrace(name, rows, values, format, style, dash, range) {
@@ -375,7 +391,7 @@
     return {
       traces,
       layout: {
-        xaxis: timeAxis(range),
+        xaxis: timeAxis(groups, range),
         yaxis: { title: { text: `answered within ${threshold} s (%)` }, range: [0, 110] },
         shapes: [horizontal(goal, "dash")],
         annotations: [lineLabel(goal, `goal ${goal} %`)],
@@ -399,7 +415,7 @@
     return {
       traces,
       layout: {
-        xaxis: timeAxis(range),
+        xaxis: timeAxis(groups, range),
         yaxis: { title: { text: "seconds" }, rangemode: "tozero" },
         shapes: [horizontal(threshold, "dot")],
         annotations: [lineLabel(threshold, `T = ${threshold} s (service-level threshold)`)],
