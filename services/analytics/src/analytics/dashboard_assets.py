@@ -19,7 +19,12 @@ PLOTLY_ASSET = f"plotly-{PLOTLY_VERSION}.min.js"
 PLOTLY_FILE = "plotly/package_data/plotly.min.js"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-OWN_FILES = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+OWN_FILES = {
+    "dashboard.js": "text/javascript",
+    "dashboard-charts.js": "text/javascript",
+    "dashboard-format.js": "text/javascript",
+    "dashboard.css": "text/css",
+}
 
 
 @dataclass(frozen=True)

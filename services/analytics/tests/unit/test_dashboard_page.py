@@ -107,13 +107,16 @@ async def test_assets_are_gzipped_for_clients_that_accept_it(client: httpx.Async
     assert plain.headers["cache-control"] == "no-cache"
 
 
-async def test_the_dashboards_own_script_loads_nothing_from_elsewhere(
-    client: httpx.AsyncClient,
+@pytest.mark.parametrize("name", ["dashboard.js", "dashboard-charts.js", "dashboard-format.js"])
+async def test_the_dashboards_own_scripts_load_nothing_from_elsewhere(
+    client: httpx.AsyncClient, name: str
 ) -> None:
-    script = (await client.get("/dashboard/assets/dashboard.js")).text
-    assert "sessionStorage" in script
-    assert re.findall(r"https?://", script) == []
-    assert "eval(" not in script
+    answer = await client.get(f"/dashboard/assets/{name}")
+    assert answer.headers["content-type"].startswith("text/javascript")  # modules need it
+    imported = re.findall(r'from "([^"]+)"', answer.text)
+    assert all(re.fullmatch(r"\./dashboard-[a-z]+\.js", path) for path in imported), imported
+    assert re.findall(r"https?://", answer.text) == []
+    assert "eval(" not in answer.text
 
 
 @pytest.mark.parametrize("name", ["plotly.min.js", "..%2Fapp.py", "dashboard.html", "nope.css"])
