@@ -3,10 +3,12 @@
 Per answered inbound call: call.received, call.queued, call.offered, call.connected,
 call.ended, the agent in wrap_up, call.wrapped_up, the agent available again (8 events, as
 routing writes them: connecting puts the agent on the call without a status event); an
-abandoned call: received, queued, abandoned (3). One call in ten is answered with a post-call
-survey (survey.answered). Ten tenants, a survey each, 200 agents registered and available (so
-routing can rebuild its state from it too). No personal data (the events carry the
-pseudonymous data subject, as sealed events do), so no vault is needed to write or read them.
+abandoned call: received, queued, abandoned, and routing's dequeued (4). Routing's facts say
+that every call is over, so a routing built from this history has no call left waiting. One
+call in ten is answered with a post-call survey (survey.answered). Ten tenants, a survey each,
+200 agents registered and available (so routing can rebuild its state from it too). No
+personal data (the events carry the pseudonymous data subject, as sealed events do), so no
+vault is needed to write or read them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from callcenter_events.models import (
     AgentUpdated,
     CallAbandoned,
     CallConnected,
+    CallDequeued,
     CallEnded,
     CallOffered,
     CallQueued,
@@ -138,7 +141,14 @@ def _call(rng: random.Random, seq: Iterator[int], n: int) -> list[Envelope]:
         gone = CallAbandoned(
             call_id=call_id, tenant_id=tenant, by=HangupBy.CALLER, abandoned_at=received + wait
         )
-        return [*head, _wrapped(gone, call_id, subject)]
+        dequeued = CallDequeued(  # routing's fact of the abandon: the call left its queue
+            seq=next(seq),
+            call_id=call_id,
+            tenant_id=tenant,
+            reason="abandoned",
+            dequeued_at=gone.abandoned_at,
+        )
+        return [*head, _wrapped(gone, call_id, subject), _wrapped(dequeued, call_id)]
     return head + _answered(rng, seq, call_id, tenant, subject, received + wait)
 
 
