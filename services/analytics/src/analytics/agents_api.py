@@ -22,7 +22,7 @@ from analytics.agent_queries import (
     agents_report,
 )
 from analytics.clock import Now
-from analytics.http import Pages, csv_response, serving, time_range, wants_csv
+from analytics.http import MinPosition, Pages, csv_response, serving, time_range, wants_csv
 from analytics.periods import Interval
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
@@ -69,9 +69,7 @@ async def agents(
     to: datetime | None = None,
     interval: Interval = Interval.DAY,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
-    min_position: Annotated[
-        str | None, Query(description="wait until this write is projected")
-    ] = None,
+    min_position: MinPosition = None,
 ) -> Response:
     """Talk, wrap-up and available time, occupancy, calls handled and AHT per agent and period.
 

@@ -16,7 +16,17 @@ from analytics.calls_kpis import FIGURES, FORMULA_VERSION
 from analytics.calls_query import GROUP_COLUMNS, CallsQuery
 from analytics.calls_report import calls_report
 from analytics.clock import Now
-from analytics.http import Pages, csv_response, group_names, scope, serving, time_range, wants_csv
+from analytics.http import (
+    MinPosition,
+    Pages,
+    TenantChoice,
+    csv_response,
+    group_names,
+    scope,
+    serving,
+    time_range,
+    wants_csv,
+)
 from analytics.periods import Interval
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
@@ -97,12 +107,8 @@ async def calls(
             },
         ),
     ] = "",
-    tenant_id: Annotated[
-        str | None, Query(max_length=64, description="The operator's choice of one tenant")
-    ] = None,
-    min_position: Annotated[
-        str | None, Query(description="Wait until this write is projected (read-your-writes)")
-    ] = None,
+    tenant_id: TenantChoice = None,
+    min_position: MinPosition = None,
 ) -> Response:
     """Offered, answered and abandoned inbound calls, service level, ASA, AHT, abandonment
     rate and first contact resolution of the calls received in each period (docs/analytics.md

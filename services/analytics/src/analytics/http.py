@@ -31,6 +31,16 @@ MAX_PAGE = 10_000
 JSON_PAGE = 1000
 
 
+TenantChoice = Annotated[
+    str | None, Query(max_length=64, description="The operator's choice of one tenant")
+]
+"""The `tenant_id` parameter of every tenant-scoped report: a key reads its own tenant only."""
+MinPosition = Annotated[
+    str | None, Query(description="Wait until this write is projected (read-your-writes)")
+]
+"""The `min_position` parameter: a position a write answered (topic:partition:offset)."""
+
+
 class Serving(Protocol):
     engine: Engine
 

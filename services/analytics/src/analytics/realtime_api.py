@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from analytics.clock import Now
-from analytics.http import csv_response, scope, serving, wants_csv
+from analytics.http import MinPosition, TenantChoice, csv_response, scope, serving, wants_csv
 from analytics.realtime import QUEUE_COLUMNS, SKILL_COLUMNS, RealtimeQuery, realtime_report
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
@@ -64,10 +64,8 @@ async def realtime(
     request: Request,
     caller: AnalyticsReader,
     now: Now,
-    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
-    min_position: Annotated[
-        str | None, Query(description="wait until this write is projected")
-    ] = None,
+    tenant_id: TenantChoice = None,
+    min_position: MinPosition = None,
     table: Annotated[
         Literal["queues", "skills"], Query(description="Which table a CSV answer holds")
     ] = "queues",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from callcenter_events.store import in_db_thread
 from callcenter_service import AnalyticsReader
 from callcenter_service.problems import COMMON_PROBLEMS
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from analytics.http import scope, serving
+from analytics.http import MinPosition, TenantChoice, scope, serving
 from analytics.survey_catalog import SEGMENT_SAMPLE, survey_catalog
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
@@ -39,12 +37,8 @@ EXAMPLE = {
 async def survey_list(
     request: Request,
     caller: AnalyticsReader,
-    tenant_id: Annotated[
-        str | None, Query(max_length=64, description="The operator's choice of one tenant")
-    ] = None,
-    min_position: Annotated[
-        str | None, Query(description="Wait until this write is projected (read-your-writes)")
-    ] = None,
+    tenant_id: TenantChoice = None,
+    min_position: MinPosition = None,
 ) -> JSONResponse:
     """Every survey analytics has seen defined for the tenant, by id: the questions of its
     latest version (id and type), how many responses it has, and the segment attributes

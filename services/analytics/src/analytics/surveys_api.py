@@ -14,7 +14,17 @@ from callcenter_service.problems import COMMON_PROBLEMS
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from analytics.http import Pages, aware, csv_response, group_names, scope, serving, wants_csv
+from analytics.http import (
+    MinPosition,
+    Pages,
+    TenantChoice,
+    aware,
+    csv_response,
+    group_names,
+    scope,
+    serving,
+    wants_csv,
+)
 from analytics.survey_path import SurveyQuery, survey_known
 from analytics.survey_queries import (
     GROUPS,
@@ -70,10 +80,8 @@ async def surveys(
     from_: Annotated[datetime | None, Query(alias="from")] = None,
     to: datetime | None = None,
     group_by: Annotated[str, Query(description=GROUP_BY_HELP)] = "",
-    tenant_id: Annotated[str | None, Query(max_length=64)] = None,
-    min_position: Annotated[
-        str | None, Query(description="wait until this write is projected")
-    ] = None,
+    tenant_id: TenantChoice = None,
+    min_position: MinPosition = None,
 ) -> Response:
     """NPS and CSAT of a survey's answers (by `answered_at` in [from, to)), grouped as asked."""
     await serving(request).wait_for("surveys", min_position)

@@ -7,15 +7,15 @@ keys): the operator sees every tenant (the dashboard's tenant picker), a tenant'
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
 from callcenter_events.models import TenantCreated
 from callcenter_service import AnalyticsReader, ProblemError
 from callcenter_service.problems import COMMON_PROBLEMS
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from analytics.http import scope
+from analytics.http import TenantChoice, scope
 
 router = APIRouter(prefix="/v1", tags=["analytics"], responses=COMMON_PROBLEMS)
 EXAMPLE = {
@@ -38,9 +38,7 @@ EXAMPLE = {
 async def tenants(
     request: Request,
     caller: AnalyticsReader,
-    tenant_id: Annotated[
-        str | None, Query(max_length=64, description="The operator's choice of one tenant")
-    ] = None,
+    tenant_id: TenantChoice = None,
 ) -> JSONResponse:
     """Id, name and the thresholds in force now: T (`service_level_threshold_s`, the service
     level counts calls answered within it) and S (`short_abandon_s`)."""
