@@ -18,7 +18,6 @@ import base64
 import csv
 import io
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,9 +27,8 @@ from typing import Any
 import httpx
 import pytest
 from analytics.dashboard_assets import PLOTLY_ASSET as PLOTLY
-from callcenter_events.admin import ensure_topics
 from callcenter_testkit.isolation import QUIET, World, build_world
-from callcenter_testkit.platform import OPERATOR_TOKEN, Platform, start_platform
+from callcenter_testkit.platform import OPERATOR_TOKEN, Platform, fresh_platform
 from callcenter_testkit.tally import count
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -105,14 +103,9 @@ return seen;
 def dashboard_platform(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
-    prefix = f"dash-{uuid.uuid4().hex[:8]}."
-    asyncio.run(ensure_topics(kafka_bootstrap, prefix=prefix))
     folder = tmp_path_factory.mktemp("dashboard")
-    database = f"sqlite:///{folder}/analytics.sqlite3"
-    running = start_platform(kafka_bootstrap, prefix, database, folder, extra_env=QUIET)
-    yield running
-    for service in running.services.values():
-        service.stop()
+    with fresh_platform(kafka_bootstrap, "dash", folder, extra_env=QUIET) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

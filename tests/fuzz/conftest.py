@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from callcenter_events.admin import ensure_topics
-from callcenter_testkit.platform import Platform, start_platform
+from callcenter_testkit.platform import Platform, fresh_platform
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -38,16 +34,7 @@ def fuzz_checks() -> list[Any]:
 def fuzzed_platform(
     kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
-    prefix = f"fuzz-{uuid.uuid4().hex[:8]}."
-    asyncio.run(ensure_topics(kafka_bootstrap, prefix=prefix))
-    folder: Path = tmp_path_factory.mktemp("fuzz")
-    running = start_platform(
-        kafka_bootstrap,
-        prefix,
-        f"sqlite:///{folder}/a.sqlite3",
-        folder,
-        ready_timeout=180,  # four services starting at once on a busy two-core machine
-    )
-    yield running
-    for service in running.services.values():
-        service.stop()
+    folder = tmp_path_factory.mktemp("fuzz")
+    # four services starting at once on a busy two-core machine: a longer wait for ready
+    with fresh_platform(kafka_bootstrap, "fuzz", folder, ready_timeout=180) as running:
+        yield running

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from callcenter_events.admin import ensure_topics
 
 from callcenter_testkit.processes import ServiceProcess, free_port
 
@@ -71,6 +75,30 @@ def start_platform(
             service.stop()
         raise
     return Platform(services, topic_prefix, env, log_dir)
+
+
+@contextmanager
+def fresh_platform(
+    kafka_bootstrap: str,
+    label: str,
+    folder: Path,
+    *,
+    extra_env: dict[str, str] | None = None,
+    ready_timeout: float = 60.0,
+) -> Iterator[Platform]:
+    """All four services on topics of their own (`<label>-<random>.`, created first) and
+    databases in `folder`, for a module or session of tests; stopped afterwards."""
+    prefix = f"{label}-{uuid.uuid4().hex[:8]}."
+    asyncio.run(ensure_topics(kafka_bootstrap, prefix=prefix))
+    database = f"sqlite:///{folder}/analytics.sqlite3"
+    running = start_platform(
+        kafka_bootstrap, prefix, database, folder, extra_env=extra_env, ready_timeout=ready_timeout
+    )
+    try:
+        yield running
+    finally:
+        for service in running.services.values():
+            service.stop()
 
 
 async def create_tenant(client: httpx.AsyncClient, platform: Platform, tenant_id: str) -> None:

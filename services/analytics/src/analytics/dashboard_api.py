@@ -14,7 +14,7 @@ from callcenter_service import ProblemError
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
-from analytics.dashboard_assets import Asset, asset, asset_names, page
+from analytics.dashboard_assets import ASSET_NAMES, Asset, asset, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,7 +48,7 @@ async def dashboard() -> HTMLResponse:
 
 @router.get("/dashboard/assets/{name}")
 async def dashboard_asset(name: str, request: Request) -> Response:
-    if name not in asset_names():
+    if name not in ASSET_NAMES:
         raise ProblemError(404, f"No dashboard asset {name!r}.")
     found = await asyncio.to_thread(asset, name)
     return await asyncio.to_thread(_answer, found, _accepts_gzip(request))

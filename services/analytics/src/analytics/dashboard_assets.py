@@ -25,6 +25,7 @@ OWN_FILES = {
     "dashboard-format.js": "text/javascript",
     "dashboard.css": "text/css",
 }
+ASSET_NAMES = frozenset({*OWN_FILES, PLOTLY_ASSET})
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,9 @@ class Asset:
         return gzip.compress(self.body, compresslevel=6, mtime=0)
 
 
-def asset_names() -> frozenset[str]:
-    return frozenset({*OWN_FILES, PLOTLY_ASSET})
-
-
 @cache
 def asset(name: str) -> Asset:
-    """The asset of that name (one of `asset_names()`); KeyError for any other."""
+    """The asset of that name (one of `ASSET_NAMES`); KeyError for any other."""
     if name == PLOTLY_ASSET:
         return Asset(plotly_path().read_bytes(), "text/javascript", IMMUTABLE)
     media_type = OWN_FILES[name]
